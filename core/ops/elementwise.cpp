@@ -1,0 +1,152 @@
+#include "core/ops/elementwise.h"
+
+#include "core/autograd.h"
+#include "core/dispatch.h"
+#include "core/op_checks.h"
+#include "kernels/cpu/elementwise.h"
+
+namespace rtseg {
+
+namespace {
+
+// Strides that read `t` as if it had `out_shape` (0 along stretched dimensions).
+Shape broadcast_strides(const Tensor& t, const Shape& out_shape) {
+  const size_t rank = out_shape.size();
+  const size_t offset = rank - t.shape().size();
+  Shape st(rank, 0);
+  for (size_t i = 0; i < t.shape().size(); ++i) {
+    st[offset + i] = t.shape()[i] == 1 ? 0 : t.strides()[i];
+  }
+  return st;
+}
+
+template <typename F>
+Tensor binary_forward(const char* op, const Tensor& a, const Tensor& b, F f) {
+  check::floating(op, a, "a");
+  check::floating(op, b, "b");
+  check::compatible(op, a, "a", b, "b");
+  check::cpu_kernel(op, a);
+  const Shape shape = broadcast_shapes(op, a.shape(), b.shape());
+  Tensor out = Tensor::empty(shape, a.dtype(), a.device());
+  RTSEG_DISPATCH_FLOATING(a.dtype(), op, [&] {
+    cpu::broadcast_binary(out.data<scalar_t>(), a.data<scalar_t>(), b.data<scalar_t>(), shape,
+                          broadcast_strides(a, shape), broadcast_strides(b, shape),
+                          [&](scalar_t u, scalar_t v) { return f(u, v); });
+  });
+  return out;
+}
+
+template <typename F>
+Tensor scalar_forward(const char* op, const Tensor& x, F f) {
+  check::floating(op, x, "input");
+  check::cpu_kernel(op, x);
+  Tensor src = x.is_contiguous() ? x : x.clone();
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+  RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
+    cpu::unary(out.data<scalar_t>(), src.data<scalar_t>(), x.numel(),
+               [&](scalar_t u) { return static_cast<scalar_t>(f(static_cast<double>(u))); });
+  });
+  return out;
+}
+
+}  // namespace
+
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
+  const size_t rank = std::max(a.size(), b.size());
+  Shape out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    const int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    const int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    RTSEG_CHECK(da == db || da == 1 || db == 1, "{}: shapes {} and {} do not broadcast", op,
+                shape_str(a), shape_str(b));
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+Tensor sum_to(const Tensor& x, const Shape& shape) {
+  if (x.shape() == shape) return x;
+  check::floating("sum_to", x, "input");
+  check::cpu_kernel("sum_to", x);
+  const Shape full = broadcast_shapes("sum_to", x.shape(), shape);
+  RTSEG_CHECK(full == x.shape(), "sum_to: cannot reduce {} to {}", x.describe(), shape_str(shape));
+  Tensor out = Tensor::zeros(shape, x.dtype(), x.device());
+  Tensor src = x.is_contiguous() ? x : x.clone();
+  RTSEG_DISPATCH_FLOATING(x.dtype(), "sum_to", [&] {
+    cpu::accumulate_broadcast(out.data<scalar_t>(), src.data<scalar_t>(), x.shape(),
+                              broadcast_strides(out, x.shape()));
+  });
+  const Tensor in = x;
+  autograd::record("sum_to", {x}, {out}, [in](const autograd::TensorList& g, const std::vector<bool>&) {
+    return autograd::TensorList{add(Tensor::zeros(in.shape(), in.dtype(), in.device()), g[0])};
+  });
+  return out;
+}
+
+Tensor add(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_forward("add", a, b, [](auto u, auto v) { return u + v; });
+  const Shape sa = a.shape(), sb = b.shape();
+  autograd::record("add", {a, b}, {out}, [sa, sb](const autograd::TensorList& g, const std::vector<bool>& need) {
+    return autograd::TensorList{need[0] ? sum_to(g[0], sa) : Tensor(),
+                                need[1] ? sum_to(g[0], sb) : Tensor()};
+  });
+  return out;
+}
+
+Tensor sub(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_forward("sub", a, b, [](auto u, auto v) { return u - v; });
+  const Shape sa = a.shape(), sb = b.shape();
+  autograd::record("sub", {a, b}, {out}, [sa, sb](const autograd::TensorList& g, const std::vector<bool>& need) {
+    return autograd::TensorList{need[0] ? sum_to(g[0], sa) : Tensor(),
+                                need[1] ? neg(sum_to(g[0], sb)) : Tensor()};
+  });
+  return out;
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_forward("mul", a, b, [](auto u, auto v) { return u * v; });
+  autograd::record("mul", {a, b}, {out}, [a, b](const autograd::TensorList& g, const std::vector<bool>& need) {
+    return autograd::TensorList{need[0] ? sum_to(mul(g[0], b), a.shape()) : Tensor(),
+                                need[1] ? sum_to(mul(g[0], a), b.shape()) : Tensor()};
+  });
+  return out;
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_forward("div", a, b, [](auto u, auto v) { return u / v; });
+  autograd::record("div", {a, b}, {out}, [a, b](const autograd::TensorList& g, const std::vector<bool>& need) {
+    Tensor ga, gb;
+    if (need[0]) ga = sum_to(div(g[0], b), a.shape());
+    if (need[1]) gb = sum_to(neg(div(mul(g[0], a), mul(b, b))), b.shape());
+    return autograd::TensorList{ga, gb};
+  });
+  return out;
+}
+
+Tensor add_scalar(const Tensor& x, double value) {
+  Tensor out = scalar_forward("add_scalar", x, [value](double u) { return u + value; });
+  autograd::record("add_scalar", {x}, {out}, [](const autograd::TensorList& g, const std::vector<bool>&) {
+    return autograd::TensorList{g[0]};
+  });
+  return out;
+}
+
+Tensor mul_scalar(const Tensor& x, double value) {
+  Tensor out = scalar_forward("mul_scalar", x, [value](double u) { return u * value; });
+  autograd::record("mul_scalar", {x}, {out}, [value](const autograd::TensorList& g, const std::vector<bool>&) {
+    return autograd::TensorList{mul_scalar(g[0], value)};
+  });
+  return out;
+}
+
+Tensor rsub_scalar(const Tensor& x, double value) {
+  Tensor out = scalar_forward("rsub_scalar", x, [value](double u) { return value - u; });
+  autograd::record("rsub_scalar", {x}, {out}, [](const autograd::TensorList& g, const std::vector<bool>&) {
+    return autograd::TensorList{neg(g[0])};
+  });
+  return out;
+}
+
+Tensor neg(const Tensor& x) { return mul_scalar(x, -1.0); }
+
+}  // namespace rtseg

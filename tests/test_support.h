@@ -1,0 +1,133 @@
+// Helpers shared by the tests: random inputs, closeness checks, and the finite-difference
+// gradient checker (Caffe's: central differences in float64, tolerance scaled by
+// max(|analytic|, |numeric|, 1), elements at kinks skipped).
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/autograd.h"
+#include "core/ops.h"
+#include "core/random.h"
+#include "core/tensor.h"
+
+namespace rtseg::testing {
+
+// A float64 leaf with uniform values in [low, high) that requires a gradient.
+inline Tensor random_input(const Shape& shape, Generator& gen, double low = -1.0, double high = 1.0,
+                           DType dtype = DType::F64) {
+  Tensor t = rand_uniform(shape, low, high, gen, dtype);
+  t.set_requires_grad(true);
+  return t;
+}
+
+// Largest |a − b| / (atol + rtol·|b|) over all elements; ≤ 1 means "close". b is the reference.
+inline double closeness(const Tensor& a, const Tensor& b, double rtol, double atol) {
+  REQUIRE(a.shape() == b.shape());
+  const std::vector<double> va = a.to_doubles(), vb = b.to_doubles();
+  double worst = 0.0;
+  for (size_t i = 0; i < va.size(); ++i) {
+    if (std::isnan(va[i]) || std::isnan(vb[i])) return INFINITY;
+    worst = std::max(worst, std::abs(va[i] - vb[i]) / (atol + rtol * std::abs(vb[i])));
+  }
+  return worst;
+}
+
+inline void require_close(const Tensor& actual, const Tensor& expected, double rtol = 1e-6,
+                          double atol = 1e-6) {
+  INFO("actual " << actual.describe() << " expected " << expected.describe());
+  REQUIRE(actual.shape() == expected.shape());
+  REQUIRE(closeness(actual, expected, rtol, atol) <= 1.0);
+}
+
+inline void require_values(const Tensor& actual, const std::vector<double>& expected,
+                           double tol = 1e-6) {
+  const std::vector<double> v = actual.to_doubles();
+  REQUIRE(v.size() == expected.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    INFO("element " << i);
+    REQUIRE(v[i] == Approx(expected[i]).margin(tol).epsilon(tol));
+  }
+}
+
+// Expects `body` to throw an rtseg::Error whose message contains `fragment`.
+template <typename F>
+void require_error(F&& body, const std::string& fragment) {
+  try {
+    body();
+  } catch (const Error& e) {
+    INFO("message: " << e.what());
+    REQUIRE(std::string(e.what()).find(fragment) != std::string::npos);
+    return;
+  }
+  FAIL("expected an rtseg::Error containing '" << fragment << "'");
+}
+
+struct GradCheckOptions {
+  double step = 1e-6;
+  double tolerance = 1e-6;
+  // Fraction of elements that may be skipped as kinks before the check fails.
+  double max_kink_fraction = 0.1;
+  uint64_t seed = 1234;
+};
+
+// Checks the autograd gradients of `f` with respect to every input that requires grad against
+// central finite differences. f maps the inputs to any tensor; the scalar checked is
+// Σ f(inputs) ⊙ R for a fixed random R, so every output element contributes. Inputs must be
+// contiguous float64 CPU leaves.
+inline void gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                      const std::vector<Tensor>& inputs, GradCheckOptions opt = {}) {
+  Generator gen(opt.seed);
+  Tensor out = f(inputs);
+  REQUIRE(out.dtype() == DType::F64);
+  const Tensor weights = rand_uniform(out.shape(), -1.0, 1.0, gen, DType::F64);
+  auto objective = [&]() {
+    autograd::NoGradGuard no_grad;
+    return sum(mul(f(inputs), weights)).item();
+  };
+  for (const Tensor& x : inputs) {
+    if (x.defined() && x.requires_grad()) x.zero_grad();
+  }
+  Tensor loss = sum(mul(out, weights));
+  REQUIRE(loss.requires_grad());
+  loss.backward();
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const Tensor& x = inputs[k];
+    if (!x.defined() || !x.requires_grad()) continue;
+    REQUIRE(x.is_contiguous());
+    REQUIRE(x.dtype() == DType::F64);
+    const Tensor grad = x.grad();
+    REQUIRE(grad.defined());
+    const std::vector<double> analytic = grad.to_doubles();
+    double* p = x.data<double>();
+    int64_t kinks = 0;
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      const double original = p[i];
+      const double f0 = objective();
+      p[i] = original + opt.step;
+      const double fp = objective();
+      p[i] = original - opt.step;
+      const double fm = objective();
+      p[i] = original;
+      const double numeric = (fp - fm) / (2 * opt.step);
+      // One-sided slopes that disagree by much more than truncation error mean a kink.
+      const double right = (fp - f0) / opt.step, left = (f0 - fm) / opt.step;
+      if (std::abs(right - left) > 1e-3 * std::max({std::abs(right), std::abs(left), 1.0})) {
+        ++kinks;
+        continue;
+      }
+      const double scale = std::max({std::abs(analytic[i]), std::abs(numeric), 1.0});
+      INFO("input " << k << " " << x.describe() << " element " << i << ": analytic "
+                    << analytic[i] << " numeric " << numeric);
+      REQUIRE(std::abs(analytic[i] - numeric) <= opt.tolerance * scale);
+    }
+    INFO("input " << k << ": " << kinks << " of " << x.numel() << " elements skipped as kinks");
+    REQUIRE(kinks <= opt.max_kink_fraction * x.numel());
+  }
+}
+
+}  // namespace rtseg::testing
