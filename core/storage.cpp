@@ -32,8 +32,9 @@ Storage::~Storage() {
 }
 
 #ifndef RTSEG_HAVE_CUDA
-void* cuda_allocate(size_t, int) {
-  fail("cannot allocate on a CUDA device: this rtseg was built without CUDA (RTSEG_CUDA=OFF)");
+void* cuda_allocate(size_t, int device_index) {
+  fail("cannot allocate on cuda:{}: this rtseg was built without CUDA (RTSEG_CUDA=OFF)",
+       device_index);
 }
 void cuda_release(void*, int) noexcept {}
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -75,12 +76,22 @@ struct GradCheckOptions {
   uint64_t seed = 1234;
 };
 
-// Checks the autograd gradients of `f` with respect to every input that requires grad against
-// central finite differences. f maps the inputs to any tensor; the scalar checked is
+struct GradCheckResult {
+  double worst = 0.0;     // largest |analytic − numeric| / max(|analytic|, |numeric|, 1)
+  std::string where;      // which input and element that was
+  int64_t kinks = 0;      // elements skipped as kinks
+  int64_t checked = 0;    // elements compared
+  bool kink_limit_exceeded = false;
+};
+
+// Compares the autograd gradients of `f` with respect to every input that requires grad with
+// central finite differences. f maps the inputs to any tensor; the scalar differentiated is
 // Σ f(inputs) ⊙ R for a fixed random R, so every output element contributes. Inputs must be
 // contiguous float64 CPU leaves.
-inline void gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                      const std::vector<Tensor>& inputs, GradCheckOptions opt = {}) {
+inline GradCheckResult check_gradients(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                                       const std::vector<Tensor>& inputs,
+                                       const GradCheckOptions& opt = {}) {
+  GradCheckResult result;
   Generator gen(opt.seed);
   Tensor out = f(inputs);
   REQUIRE(out.dtype() == DType::F64);
@@ -120,14 +131,32 @@ inline void gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f
         ++kinks;
         continue;
       }
+      ++result.checked;
       const double scale = std::max({std::abs(analytic[i]), std::abs(numeric), 1.0});
-      INFO("input " << k << " " << x.describe() << " element " << i << ": analytic "
-                    << analytic[i] << " numeric " << numeric);
-      REQUIRE(std::abs(analytic[i] - numeric) <= opt.tolerance * scale);
+      const double error = std::abs(analytic[i] - numeric) / scale;
+      if (error > result.worst) {
+        result.worst = error;
+        std::ostringstream where;
+        where << "input " << k << " " << x.describe() << " element " << i << ": analytic "
+              << analytic[i] << " numeric " << numeric;
+        result.where = where.str();
+      }
     }
-    INFO("input " << k << ": " << kinks << " of " << x.numel() << " elements skipped as kinks");
-    REQUIRE(kinks <= opt.max_kink_fraction * x.numel());
+    result.kinks += kinks;
+    if (kinks > opt.max_kink_fraction * x.numel()) result.kink_limit_exceeded = true;
   }
+  return result;
+}
+
+// check_gradients, failing the test on a mismatch or on too many kinks.
+inline void gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                      const std::vector<Tensor>& inputs, GradCheckOptions opt = {}) {
+  const GradCheckResult r = check_gradients(f, inputs, opt);
+  INFO("worst relative error " << r.worst << " at " << r.where << "; " << r.kinks
+                               << " kinks skipped, " << r.checked << " elements checked");
+  REQUIRE(r.checked > 0);
+  REQUIRE(!r.kink_limit_exceeded);
+  REQUIRE(r.worst <= opt.tolerance);
 }
 
 }  // namespace rtseg::testing

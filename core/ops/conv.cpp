@@ -1,0 +1,234 @@
+#include "core/ops/conv.h"
+
+#include "core/autograd.h"
+#include "core/dispatch.h"
+#include "core/op_checks.h"
+#include "kernels/conv_geometry.h"
+#include "kernels/cpu/conv2d.h"
+#include "kernels/cpu/matmul.h"
+
+namespace rtseg {
+
+namespace {
+
+std::string pair_str(const std::array<int64_t, 2>& v) { return fmt::format("({}, {})", v[0], v[1]); }
+
+// Validates everything conv2d is given and returns the geometry the kernels run on. Every message
+// names the op and the tensors, so a failure deep inside a net says which layer is wrong.
+Conv2dGeometry conv2d_geometry(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                               const Conv2dParams& p) {
+  const char* op = "conv2d";
+  check::floating(op, x, "input");
+  check::floating(op, weight, "weight");
+  check::rank(op, x, 4, "input");
+  check::rank(op, weight, 4, "weight");
+  check::compatible(op, x, "input", weight, "weight");
+  if (bias.defined()) {
+    check::rank(op, bias, 1, "bias");
+    check::compatible(op, x, "input", bias, "bias");
+  }
+  const std::string shapes = fmt::format("input {}, weight {}", x.describe(), weight.describe());
+  for (int i = 0; i < 2; ++i) {
+    RTSEG_CHECK(p.stride[i] > 0, "conv2d: stride must be positive, got {} ({})", pair_str(p.stride),
+                shapes);
+    RTSEG_CHECK(p.dilation[i] > 0, "conv2d: dilation must be positive, got {} ({})",
+                pair_str(p.dilation), shapes);
+    RTSEG_CHECK(p.padding[i] >= 0, "conv2d: padding must be non-negative, got {} ({})",
+                pair_str(p.padding), shapes);
+  }
+  RTSEG_CHECK(p.groups > 0, "conv2d: groups must be positive, got {} ({})", p.groups, shapes);
+
+  Conv2dGeometry g;
+  g.n = x.size(0);
+  g.c = x.size(1);
+  g.h = x.size(2);
+  g.w = x.size(3);
+  g.k = weight.size(0);
+  g.r = weight.size(2);
+  g.s = weight.size(3);
+  g.groups = p.groups;
+  g.stride_h = p.stride[0];
+  g.stride_w = p.stride[1];
+  g.pad_h = p.padding[0];
+  g.pad_w = p.padding[1];
+  g.dil_h = p.dilation[0];
+  g.dil_w = p.dilation[1];
+
+  RTSEG_CHECK(g.c % g.groups == 0, "conv2d: input has {} channels, not divisible by groups {} ({})",
+              g.c, g.groups, shapes);
+  RTSEG_CHECK(g.k % g.groups == 0,
+              "conv2d: weight has {} output channels, not divisible by groups {} ({})", g.k,
+              g.groups, shapes);
+  RTSEG_CHECK(weight.size(1) == g.c_per_group(),
+              "conv2d: weight has {} input channels per group but input has {} channels in {} "
+              "group(s), i.e. {} per group ({})",
+              weight.size(1), g.c, g.groups, g.c_per_group(), shapes);
+  RTSEG_CHECK(g.r > 0 && g.s > 0, "conv2d: weight has an empty kernel ({})", shapes);
+  if (bias.defined()) {
+    RTSEG_CHECK(bias.size(0) == g.k, "conv2d: bias has {} elements but weight has {} output channels "
+                "(bias {}, {})", bias.size(0), g.k, bias.describe(), shapes);
+  }
+  g.oh = conv_output_size(g.h, g.r, g.stride_h, g.pad_h, g.dil_h);
+  g.ow = conv_output_size(g.w, g.s, g.stride_w, g.pad_w, g.dil_w);
+  RTSEG_CHECK(g.oh > 0 && g.ow > 0,
+              "conv2d: input is too small for the kernel: output would be {}×{} ({}, padding {}, "
+              "dilation {}, stride {})",
+              g.oh, g.ow, shapes, pair_str(p.padding), pair_str(p.dilation), pair_str(p.stride));
+  check::cpu_kernel(op, x);
+  return g;
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, const Conv2dParams& p) {
+  const Conv2dGeometry g = conv2d_geometry(x_in, w_in, b_in, p);
+  const Tensor x = as_contiguous(x_in);
+  const Tensor w = as_contiguous(w_in);
+  const Tensor b = b_in.defined() ? as_contiguous(b_in) : Tensor();
+  Tensor y = Tensor::empty({g.n, g.k, g.oh, g.ow}, x.dtype(), x.device());
+  RTSEG_DISPATCH_FLOATING(x.dtype(), "conv2d", [&] {
+    cpu::conv2d_forward(y.data<scalar_t>(), x.data<scalar_t>(), w.data<scalar_t>(),
+                        b.defined() ? b.data<scalar_t>() : nullptr, g);
+  });
+  if (!autograd::should_record({x_in, w_in, b_in})) return y;
+  // dx needs only the weight and dw only the input: keep what the gradients asked for need.
+  const Tensor x_saved = w_in.requires_grad() ? x : Tensor();
+  const Tensor w_saved = x_in.requires_grad() ? w : Tensor();
+  autograd::record(
+      "conv2d", {x_in, w_in, b_in}, {y},
+      [g, x_saved, w_saved](const autograd::TensorList& grads, const std::vector<bool>& need) {
+        const Tensor dy = as_contiguous(grads[0]);
+        Tensor dx, dw, db;
+        RTSEG_DISPATCH_FLOATING(dy.dtype(), "conv2d backward", [&] {
+          const scalar_t* dyp = dy.data<scalar_t>();
+          if (need[0]) {
+            dx = Tensor::empty({g.n, g.c, g.h, g.w}, dy.dtype(), dy.device());
+            cpu::conv2d_backward_input(dx.data<scalar_t>(), dyp, w_saved.data<scalar_t>(), g);
+          }
+          if (need[1]) {
+            dw = Tensor::empty({g.k, g.c_per_group(), g.r, g.s}, dy.dtype(), dy.device());
+            cpu::conv2d_backward_weight(dw.data<scalar_t>(), dyp, x_saved.data<scalar_t>(), g);
+          }
+          if (need[2]) {
+            db = Tensor::empty({g.k}, dy.dtype(), dy.device());
+            cpu::conv2d_backward_bias(db.data<scalar_t>(), dyp, g);
+          }
+        });
+        return autograd::TensorList{dx, dw, db};
+      });
+  return y;
+}
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride,
+              int64_t padding, int64_t dilation, int64_t groups) {
+  Conv2dParams p;
+  p.stride = {stride, stride};
+  p.padding = {padding, padding};
+  p.dilation = {dilation, dilation};
+  p.groups = groups;
+  return conv2d(x, weight, bias, p);
+}
+
+Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+  const char* op = "matmul";
+  check::floating(op, a_in, "a");
+  check::floating(op, b_in, "b");
+  check::rank(op, a_in, 2, "a");
+  check::rank(op, b_in, 2, "b");
+  check::compatible(op, a_in, "a", b_in, "b");
+  RTSEG_CHECK(a_in.size(1) == b_in.size(0),
+              "matmul: a is {} and b is {}: inner dimensions {} and {} differ", a_in.describe(),
+              b_in.describe(), a_in.size(1), b_in.size(0));
+  check::cpu_kernel(op, a_in);
+  const int64_t m = a_in.size(0), k = a_in.size(1), n = b_in.size(1);
+  const Tensor a = as_contiguous(a_in), b = as_contiguous(b_in);
+  Tensor c = Tensor::empty({m, n}, a.dtype(), a.device());
+  RTSEG_DISPATCH_FLOATING(a.dtype(), op, [&] {
+    cpu::gemm(c.data<scalar_t>(), cpu::row_major(a.data<scalar_t>(), k),
+              cpu::row_major(b.data<scalar_t>(), n), m, n, k);
+  });
+  if (!autograd::should_record({a_in, b_in})) return c;
+  const Tensor a_saved = b_in.requires_grad() ? a : Tensor();
+  const Tensor b_saved = a_in.requires_grad() ? b : Tensor();
+  autograd::record(op, {a_in, b_in}, {c},
+                   [m, k, n, a_saved, b_saved](const autograd::TensorList& grads,
+                                               const std::vector<bool>& need) {
+                     const Tensor dc = as_contiguous(grads[0]);
+                     Tensor da, db;
+                     RTSEG_DISPATCH_FLOATING(dc.dtype(), "matmul backward", [&] {
+                       const auto dcv = cpu::row_major(dc.data<scalar_t>(), n);
+                       if (need[0]) {  // da = dc · bᵀ
+                         da = Tensor::empty({m, k}, dc.dtype(), dc.device());
+                         cpu::gemm(da.data<scalar_t>(), dcv,
+                                   cpu::row_major(b_saved.data<scalar_t>(), n, true), m, k, n);
+                       }
+                       if (need[1]) {  // db = aᵀ · dc
+                         db = Tensor::empty({k, n}, dc.dtype(), dc.device());
+                         cpu::gemm(db.data<scalar_t>(),
+                                   cpu::row_major(a_saved.data<scalar_t>(), k, true), dcv, k, n, m);
+                       }
+                     });
+                     return autograd::TensorList{da, db};
+                   });
+  return c;
+}
+
+Tensor linear(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in) {
+  const char* op = "linear";
+  check::floating(op, x_in, "input");
+  check::floating(op, w_in, "weight");
+  check::rank(op, x_in, 2, "input");
+  check::rank(op, w_in, 2, "weight");
+  check::compatible(op, x_in, "input", w_in, "weight");
+  RTSEG_CHECK(x_in.size(1) == w_in.size(1),
+              "linear: input {} has {} features but weight {} expects {}", x_in.describe(),
+              x_in.size(1), w_in.describe(), w_in.size(1));
+  if (b_in.defined()) {
+    check::rank(op, b_in, 1, "bias");
+    check::compatible(op, x_in, "input", b_in, "bias");
+    RTSEG_CHECK(b_in.size(0) == w_in.size(0),
+                "linear: bias {} has {} elements but weight {} has {} outputs", b_in.describe(),
+                b_in.size(0), w_in.describe(), w_in.size(0));
+  }
+  check::cpu_kernel(op, x_in);
+  const int64_t n = x_in.size(0), in = x_in.size(1), out = w_in.size(0);
+  const Tensor x = as_contiguous(x_in), w = as_contiguous(w_in);
+  const Tensor b = b_in.defined() ? as_contiguous(b_in) : Tensor();
+  Tensor y = Tensor::empty({n, out}, x.dtype(), x.device());
+  RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
+    // y = x · Wᵀ: W is out×in row-major, read transposed.
+    cpu::gemm(y.data<scalar_t>(), cpu::row_major(x.data<scalar_t>(), in),
+              cpu::row_major(w.data<scalar_t>(), in, true), n, out, in);
+    if (b.defined()) cpu::add_row_bias(y.data<scalar_t>(), b.data<scalar_t>(), n, out);
+  });
+  if (!autograd::should_record({x_in, w_in, b_in})) return y;
+  const Tensor x_saved = w_in.requires_grad() ? x : Tensor();
+  const Tensor w_saved = x_in.requires_grad() ? w : Tensor();
+  autograd::record(op, {x_in, w_in, b_in}, {y},
+                   [n, in, out, x_saved, w_saved](const autograd::TensorList& grads,
+                                                  const std::vector<bool>& need) {
+                     const Tensor dy = as_contiguous(grads[0]);
+                     Tensor dx, dw, db;
+                     RTSEG_DISPATCH_FLOATING(dy.dtype(), "linear backward", [&] {
+                       const scalar_t* dyp = dy.data<scalar_t>();
+                       if (need[0]) {  // dx = dy · W
+                         dx = Tensor::empty({n, in}, dy.dtype(), dy.device());
+                         cpu::gemm(dx.data<scalar_t>(), cpu::row_major(dyp, out),
+                                   cpu::row_major(w_saved.data<scalar_t>(), in), n, in, out);
+                       }
+                       if (need[1]) {  // dW = dyᵀ · x
+                         dw = Tensor::empty({out, in}, dy.dtype(), dy.device());
+                         cpu::gemm(dw.data<scalar_t>(), cpu::row_major(dyp, out, true),
+                                   cpu::row_major(x_saved.data<scalar_t>(), in), out, in, n);
+                       }
+                       if (need[2]) {
+                         db = Tensor::empty({out}, dy.dtype(), dy.device());
+                         cpu::sum_rows(db.data<scalar_t>(), dyp, n, out);
+                       }
+                     });
+                     return autograd::TensorList{dx, dw, db};
+                   });
+  return y;
+}
+
+}  // namespace rtseg
