@@ -158,7 +158,7 @@ Tensor Tensor::to(DType target) const {
   return out;
 }
 
-void Tensor::copy_from(const Tensor& src) {
+void Tensor::copy_from(const Tensor& src) const {
   RTSEG_CHECK(src.shape() == shape(), "copy_from: source {} does not match destination {}",
               src.describe(), describe());
   if (src.device() != device()) {
@@ -173,7 +173,7 @@ void Tensor::copy_from(const Tensor& src) {
   RTSEG_DISPATCH_ALL(src.dtype(), "copy_from", [&] { copy_converting(*this, src.data<scalar_t>(), src.strides()); });
 }
 
-void Tensor::fill(double value) {
+void Tensor::fill(double value) const {
   RTSEG_CHECK(!grad_fn(), "fill: cannot overwrite {} which was produced by a recorded op",
               describe());
   if (device().is_cpu() && is_contiguous()) {

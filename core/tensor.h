@@ -82,8 +82,8 @@ class Tensor {
   Tensor to(Device device) const;       // detached copy on another device (or *this)
   Tensor to(DType dtype) const;         // detached converted copy (or *this)
   // Elementwise copy into this tensor's memory (same shape; either side may be a strided view).
-  void copy_from(const Tensor& src);
-  void fill(double value);              // in place; for initialisation, never on recorded tensors
+  void copy_from(const Tensor& src) const;
+  void fill(double value) const;        // in place; for initialisation, never on recorded tensors
 
   // ---- autograd
   bool requires_grad() const;

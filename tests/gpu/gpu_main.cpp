@@ -1,0 +1,17 @@
+// Runner for GPU tests: exits 77 (CTest's SKIP_RETURN_CODE) with the reason when no GPU can be
+// used, so the suite stays green on machines without one.
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+
+#include "core/cuda_runtime.h"
+
+int main(int argc, char** argv) {
+  const rtseg::CudaAvailability& cuda = rtseg::cuda_availability();
+  if (cuda.device_count == 0) {
+    std::printf("skipped: %s\n", cuda.reason.c_str());
+    return 77;
+  }
+  return Catch::Session().run(argc, argv);
+}
