@@ -7,7 +7,7 @@
 
 #define RTSEG_DISPATCH_CASE(enum_value, type, ...) \
   case enum_value: {                               \
-    using scalar_t = type;                         \
+    using scalar_t [[maybe_unused]] = type;        \
     __VA_ARGS__();                                 \
     break;                                         \
   }

@@ -11,8 +11,9 @@ namespace rtseg {
 
 class Storage {
  public:
-  // Allocates `bytes` on `device`, zero-filled on the CPU (uninitialised memory is a source of
-  // irreproducible results; the cost is negligible next to any kernel that writes it).
+  // Allocates `bytes` on `device`. Host memory is zero-filled (uninitialised memory is a source of
+  // irreproducible results; the cost is negligible there); device memory is not, because every
+  // op writes its outputs in full and a memset would cost as much as a small kernel.
   Storage(size_t bytes, Device device);
   ~Storage();
   Storage(const Storage&) = delete;

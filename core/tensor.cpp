@@ -5,6 +5,7 @@
 #include "core/autograd.h"
 #include "core/dispatch.h"
 #include "kernels/cpu/strided_copy.h"
+#include "kernels/cuda/elementwise.h"
 
 namespace rtseg {
 
@@ -23,7 +24,14 @@ std::shared_ptr<TensorImpl> new_impl(const Shape& shape, DType dtype, Device dev
 template <typename Src>
 void copy_converting(const Tensor& dst, const Src* src, const Shape& src_strides) {
   RTSEG_DISPATCH_ALL(dst.dtype(), "copy_from", [&] {
-    cpu::strided_copy(dst.data<scalar_t>(), dst.strides(), src, src_strides, dst.shape());
+    if (dst.device().is_cpu()) {
+      cpu::strided_copy(dst.data<scalar_t>(), dst.strides(), src, src_strides, dst.shape());
+    } else {
+      RTSEG_CUDA_ONLY("copy_from",
+                      cuda::strided_copy(dst.data<scalar_t>(), make_strided_shape(dst.shape(), dst.strides()),
+                                         src, make_strided_shape(dst.shape(), src_strides), dst.numel(),
+                                         cuda::stream_of(dst.device().index)));
+    }
   });
 }
 
@@ -34,7 +42,9 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 }
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
-  return empty(shape, dtype, device);  // storage is zero-filled
+  Tensor t = empty(shape, dtype, device);  // host storage is zero-filled already
+  if (!device.is_cpu()) t.fill(0.0);
+  return t;
 }
 
 Tensor Tensor::ones(const Shape& shape, DType dtype, Device device) {
@@ -168,19 +178,22 @@ void Tensor::copy_from(const Tensor& src) const {
     copy_from(moved);
     return;
   }
-  RTSEG_CHECK(device().is_cpu(), "copy_from: no CUDA kernel yet for strided or converting copies ({})",
-              describe());
+  RTSEG_CHECK(dim() <= kMaxDims, "copy_from: rank {} is above the supported {}", dim(), kMaxDims);
   RTSEG_DISPATCH_ALL(src.dtype(), "copy_from", [&] { copy_converting(*this, src.data<scalar_t>(), src.strides()); });
 }
 
 void Tensor::fill(double value) const {
   RTSEG_CHECK(!grad_fn(), "fill: cannot overwrite {} which was produced by a recorded op",
               describe());
-  if (device().is_cpu() && is_contiguous()) {
+  if (is_contiguous()) {
     RTSEG_DISPATCH_ALL(dtype(), "fill", [&] {
       scalar_t* p = data<scalar_t>();
       const scalar_t v = static_cast<scalar_t>(value);
-      for (int64_t i = 0, n = numel(); i < n; ++i) p[i] = v;
+      if (device().is_cpu()) {
+        for (int64_t i = 0, n = numel(); i < n; ++i) p[i] = v;
+      } else {
+        RTSEG_CUDA_ONLY("fill", cuda::fill(p, numel(), v, cuda::stream_of(device().index)));
+      }
     });
   } else {
     copy_from(full(shape(), value, dtype(), Device::cpu()));

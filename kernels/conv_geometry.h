@@ -14,10 +14,10 @@
 namespace rtseg {
 
 struct Conv2dGeometry {
-  int64_t n = 0;       // batch
-  int64_t c = 0;       // input channels (all groups)
+  int64_t n = 0;  // batch
+  int64_t c = 0;  // input channels (all groups)
   int64_t h = 0, w = 0;
-  int64_t k = 0;       // output channels (all groups)
+  int64_t k = 0;         // output channels (all groups)
   int64_t r = 0, s = 0;  // kernel height, width
   int64_t oh = 0, ow = 0;
   int64_t stride_h = 1, stride_w = 1;

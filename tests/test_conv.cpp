@@ -21,9 +21,10 @@ struct ConvCase {
 };
 
 std::string describe(const ConvCase& t) {
-  return fmt::format("N{} C{} {}×{} K{} kernel {}×{} stride ({},{}) pad ({},{}) dil ({},{}) groups {}{}",
-                     t.n, t.c, t.h, t.w, t.k, t.r, t.s, t.stride[0], t.stride[1], t.padding[0],
-                     t.padding[1], t.dilation[0], t.dilation[1], t.groups, t.bias ? " bias" : "");
+  return fmt::format(
+      "N{} C{} {}×{} K{} kernel {}×{} stride ({},{}) pad ({},{}) dil ({},{}) groups {}{}", t.n, t.c,
+      t.h, t.w, t.k, t.r, t.s, t.stride[0], t.stride[1], t.padding[0], t.padding[1], t.dilation[0],
+      t.dilation[1], t.groups, t.bias ? " bias" : "");
 }
 
 Conv2dParams params_of(const ConvCase& t) {
@@ -91,7 +92,8 @@ std::vector<ConvCase> generated_cases() {
           // Padding = dilation keeps 3×3 outputs "same"-sized at stride 1; every third case
           // uses less padding so the floor in the output size matters.
           const int64_t pad = variant % 3 == 2 ? dil - 1 : dil;
-          cases.push_back({n, c, 7, 9, k, 3, 3, {stride, stride}, {pad, pad}, {dil, dil}, groups, bias});
+          cases.push_back(
+              {n, c, 7, 9, k, 3, 3, {stride, stride}, {pad, pad}, {dil, dil}, groups, bias});
           ++variant;
         }
   return cases;
@@ -99,16 +101,16 @@ std::vector<ConvCase> generated_cases() {
 
 // Hand-picked corners the generator does not reach.
 const std::vector<ConvCase> kSpecialCases = {
-    {1, 4, 8, 11, 4, 1, 5, {1, 2}, {0, 2}, {1, 1}, 1, true},     // non-square kernel, stride
-    {2, 5, 7, 9, 3, 5, 3, {2, 1}, {2, 1}, {1, 2}, 1, true},      // non-square everything
-    {1, 32, 7, 9, 16, 3, 3, {1, 1}, {1, 1}, {1, 1}, 16, true},   // groups 16, 2 in / 1 out
+    {1, 4, 8, 11, 4, 1, 5, {1, 2}, {0, 2}, {1, 1}, 1, true},        // non-square kernel, stride
+    {2, 5, 7, 9, 3, 5, 3, {2, 1}, {2, 1}, {1, 2}, 1, true},         // non-square everything
+    {1, 32, 7, 9, 16, 3, 3, {1, 1}, {1, 1}, {1, 1}, 16, true},      // groups 16, 2 in / 1 out
     {1, 16, 7, 7, 16, 3, 3, {1, 1}, {23, 23}, {23, 23}, 16, true},  // outer taps all in padding
     {1, 4, 25, 27, 4, 3, 3, {1, 1}, {23, 23}, {23, 23}, 4, false},  // dilation 23, taps inside
     {1, 4, 13, 15, 8, 3, 3, {2, 2}, {12, 12}, {12, 12}, 4, true},   // dilation 12, stride 2
-    {1, 3, 8, 8, 4, 3, 3, {2, 2}, {0, 0}, {1, 1}, 1, false},     // floor: (8−3)/2 + 1 = 3
-    {2, 7, 5, 3, 9, 1, 1, {1, 1}, {0, 0}, {1, 1}, 1, true},      // pointwise 1×1
-    {1, 3, 4, 4, 2, 4, 4, {1, 1}, {0, 0}, {1, 1}, 1, true},      // kernel = input: 1×1 output
-    {1, 6, 9, 7, 18, 3, 3, {2, 1}, {1, 3}, {1, 3}, 6, false},    // depth multiplier 3, mixed
+    {1, 3, 8, 8, 4, 3, 3, {2, 2}, {0, 0}, {1, 1}, 1, false},        // floor: (8−3)/2 + 1 = 3
+    {2, 7, 5, 3, 9, 1, 1, {1, 1}, {0, 0}, {1, 1}, 1, true},         // pointwise 1×1
+    {1, 3, 4, 4, 2, 4, 4, {1, 1}, {0, 0}, {1, 1}, 1, true},         // kernel = input: 1×1 output
+    {1, 6, 9, 7, 18, 3, 3, {2, 1}, {1, 3}, {1, 3}, 6, false},       // depth multiplier 3, mixed
 };
 
 }  // namespace
@@ -200,8 +202,8 @@ TEST_CASE("conv2d reads non-contiguous views", "[conv]") {
   Tensor wbig = rand_uniform({3, 4, 3, 5}, -1, 1, gen, DType::F64);
   Tensor w = narrow(wbig, 3, 1, 3);  // 3×4×3×3
   REQUIRE_FALSE(w.is_contiguous());
-  require_close(conv2d(x, w, Tensor(), 2, 1, 2), conv2d(x.clone(), w.clone(), Tensor(), 2, 1, 2),
-                0, 0);
+  require_close(conv2d(x, w, Tensor(), 2, 1, 2), conv2d(x.clone(), w.clone(), Tensor(), 2, 1, 2), 0,
+                0);
 }
 
 TEST_CASE("conv2d CPU kernels overwrite every output and nothing else", "[conv][kernels]") {
@@ -212,7 +214,8 @@ TEST_CASE("conv2d CPU kernels overwrite every output and nothing else", "[conv][
   const Tensor expected = naive_conv2d(in.x, in.w, in.b, t);
   Conv2dGeometry g;
   g.n = t.n, g.c = t.c, g.h = t.h, g.w = t.w, g.k = t.k, g.r = t.r, g.s = t.s;
-  g.stride_h = t.stride[0], g.stride_w = t.stride[1], g.pad_h = t.padding[0], g.pad_w = t.padding[1];
+  g.stride_h = t.stride[0], g.stride_w = t.stride[1], g.pad_h = t.padding[0],
+  g.pad_w = t.padding[1];
   g.dil_h = t.dilation[0], g.dil_w = t.dilation[1], g.groups = t.groups;
   g.oh = conv_output_size(g.h, g.r, g.stride_h, g.pad_h, g.dil_h);
   g.ow = conv_output_size(g.w, g.s, g.stride_w, g.pad_w, g.dil_w);
@@ -242,7 +245,8 @@ TEST_CASE("conv2d CPU kernels overwrite every output and nothing else", "[conv][
   cpu::conv2d_forward(y.data() + guard, x.data(), w.data(), b.data(), g);
   REQUIRE(guards_intact(y));
   std::vector<double> y_inner(y.begin() + guard, y.end() - guard);
-  require_close(Tensor::from_doubles(y_inner, expected.shape(), DType::F64), expected, 1e-12, 1e-12);
+  require_close(Tensor::from_doubles(y_inner, expected.shape(), DType::F64), expected, 1e-12,
+                1e-12);
 
   std::vector<double> dy(g.output_numel(), 0.5);
   std::vector<double> dx = guarded(g.input_numel()), dw = guarded(g.weight_numel()),
@@ -260,13 +264,13 @@ TEST_CASE("conv2d CPU kernels overwrite every output and nothing else", "[conv][
 
 TEST_CASE("conv2d gradients match finite differences", "[conv][grad]") {
   const std::vector<ConvCase> cases = {
-      {1, 3, 7, 9, 4, 3, 3, {2, 2}, {1, 1}, {1, 1}, 1, true},     // stride 2, odd sizes
-      {2, 2, 7, 6, 3, 3, 3, {1, 1}, {2, 2}, {2, 2}, 1, true},     // dilation 2, batch 2
-      {1, 8, 7, 5, 8, 3, 3, {1, 1}, {1, 1}, {1, 1}, 4, true},     // groups 4
-      {1, 4, 7, 9, 4, 3, 3, {1, 1}, {3, 3}, {3, 3}, 4, false},    // depthwise, dilation 3
-      {2, 3, 5, 7, 6, 3, 3, {2, 2}, {1, 1}, {1, 1}, 3, true},     // depthwise K = 2C, stride 2
-      {1, 2, 6, 9, 3, 2, 5, {2, 1}, {0, 2}, {1, 2}, 1, true},     // non-square kernel and params
-      {1, 3, 5, 5, 2, 1, 1, {2, 2}, {0, 0}, {1, 1}, 1, false},    // 1×1 stride 2 (skips inputs)
+      {1, 3, 7, 9, 4, 3, 3, {2, 2}, {1, 1}, {1, 1}, 1, true},   // stride 2, odd sizes
+      {2, 2, 7, 6, 3, 3, 3, {1, 1}, {2, 2}, {2, 2}, 1, true},   // dilation 2, batch 2
+      {1, 8, 7, 5, 8, 3, 3, {1, 1}, {1, 1}, {1, 1}, 4, true},   // groups 4
+      {1, 4, 7, 9, 4, 3, 3, {1, 1}, {3, 3}, {3, 3}, 4, false},  // depthwise, dilation 3
+      {2, 3, 5, 7, 6, 3, 3, {2, 2}, {1, 1}, {1, 1}, 3, true},   // depthwise K = 2C, stride 2
+      {1, 2, 6, 9, 3, 2, 5, {2, 1}, {0, 2}, {1, 2}, 1, true},   // non-square kernel and params
+      {1, 3, 5, 5, 2, 1, 1, {2, 2}, {0, 0}, {1, 1}, 1, false},  // 1×1 stride 2 (skips inputs)
   };
   Generator gen(21);
   for (const ConvCase& t : cases) {
@@ -282,8 +286,11 @@ TEST_CASE("conv2d gradients through a non-contiguous input view", "[conv][grad]"
   Generator gen(4);
   Tensor big = random_input({1, 3, 6, 9}, gen);
   Tensor w = random_input({2, 3, 3, 3}, gen);
-  gradcheck([](const std::vector<Tensor>& v) { return conv2d(narrow(v[0], 3, 1, 7), v[1], Tensor(), 1, 1); },
-            {big, w});
+  gradcheck(
+      [](const std::vector<Tensor>& v) {
+        return conv2d(narrow(v[0], 3, 1, 7), v[1], Tensor(), 1, 1);
+      },
+      {big, w});
 }
 
 TEST_CASE("conv2d computes only the gradients that are needed", "[conv][grad]") {
@@ -298,23 +305,40 @@ TEST_CASE("conv2d computes only the gradients that are needed", "[conv][grad]") 
     REQUIRE_FALSE(x.grad().defined());
     REQUIRE_FALSE(w.grad().defined());
   }
+  SECTION("weight only, as for a first layer fed an image") {
+    w.set_requires_grad(true);
+    sum(conv2d(x, w, b, 2, 1)).backward();
+    REQUIRE_FALSE(x.grad().defined());
+    // With dy = 1 everywhere, dw[k, c, r, s] is the sum of the input values tap (r, s) reads.
+    const std::vector<double> xv = x.to_doubles(), dw = w.grad().to_doubles();
+    for (int64_t c = 0; c < 2; ++c)
+      for (int64_t r = 0; r < 3; ++r)
+        for (int64_t s = 0; s < 3; ++s) {
+          double expected = 0;
+          for (int64_t i = 0; i < 3; ++i)
+            for (int64_t j = 0; j < 3; ++j) {
+              const int64_t yy = 2 * i - 1 + r, xx = 2 * j - 1 + s;
+              if (yy >= 0 && yy < 5 && xx >= 0 && xx < 5) expected += xv[(c * 5 + yy) * 5 + xx];
+            }
+          for (int64_t k = 0; k < 3; ++k)
+            REQUIRE(dw[((k * 2 + c) * 3 + r) * 3 + s] == Approx(expected));
+        }
+  }
   SECTION("input only") {
     x.set_requires_grad(true);
     sum(conv2d(x, w, b, 1, 1)).backward();
     REQUIRE(x.grad().shape() == x.shape());
     REQUIRE_FALSE(w.grad().defined());
   }
-  SECTION("no input requires grad: no history") {
-    REQUIRE_FALSE(conv2d(x, w, b).requires_grad());
-  }
+  SECTION("no input requires grad: no history") { REQUIRE_FALSE(conv2d(x, w, b).requires_grad()); }
 }
 
 TEST_CASE("conv2d float32 gradients agree with float64", "[conv][grad]") {
   const ConvCase t{2, 8, 7, 9, 16, 3, 3, {2, 2}, {2, 2}, {2, 2}, 4, true};
   Generator gen(8);
-  const ConvInputs in64 = random_conv_inputs(t, gen);
+  ConvInputs in64 = random_conv_inputs(t, gen);
   ConvInputs in32{in64.x.to(DType::F32), in64.w.to(DType::F32), in64.b.to(DType::F32)};
-  for (const ConvInputs* in : {&in64, &in32}) {
+  for (ConvInputs* in : {&in64, &in32}) {
     for (Tensor v : {in->x, in->w, in->b}) v.set_requires_grad(true);
     Tensor y = conv2d(in->x, in->w, in->b, params_of(t));
     y.backward(Tensor::ones(y.shape(), y.dtype()));
@@ -328,37 +352,67 @@ TEST_CASE("conv2d rejects bad input with the op's name and the shapes", "[conv][
   Tensor x = Tensor::zeros({2, 8, 7, 9});
   Tensor w = Tensor::zeros({4, 8, 3, 3});
   Tensor b = Tensor::zeros({4});
-  require_error([&] { conv2d(Tensor::zeros({8, 7, 9}), w); }, "conv2d: input must have 4 dimensions");
-  require_error([&] { conv2d(x, Tensor::zeros({4, 8, 3})); }, "conv2d: weight must have 4 dimensions");
-  require_error([&] { conv2d(x, w, Tensor::zeros({1, 4})); }, "conv2d: bias must have 1 dimensions");
+  require_error(
+      [&] {
+        conv2d(Tensor::zeros({8, 7, 9}), w);
+      },
+      "conv2d: input must have 4 dimensions");
+  require_error(
+      [&] {
+        conv2d(x, Tensor::zeros({4, 8, 3}));
+      },
+      "conv2d: weight must have 4 dimensions");
+  require_error(
+      [&] {
+        conv2d(x, w, Tensor::zeros({1, 4}));
+      },
+      "conv2d: bias must have 1 dimensions");
   require_error([&] { conv2d(Tensor(), w); }, "conv2d: input is an undefined tensor");
   require_error([&] { conv2d(x, Tensor()); }, "conv2d: weight is an undefined tensor");
-  require_error([&] { conv2d(x, Tensor::zeros({4, 2, 3, 3}), Tensor(), 1, 0, 1, 3); },
-                "conv2d: input has 8 channels, not divisible by groups 3 (input float32[2, 8, 7, 9]");
-  require_error([&] { conv2d(x, Tensor::zeros({6, 2, 3, 3}), Tensor(), 1, 0, 1, 4); },
-                "conv2d: weight has 6 output channels, not divisible by groups 4");
-  require_error([&] { conv2d(x, Tensor::zeros({4, 4, 3, 3})); },
-                "conv2d: weight has 4 input channels per group but input has 8 channels in 1 group(s)");
-  require_error([&] { conv2d(x, Tensor::zeros({4, 8, 3, 3}), Tensor(), 1, 0, 1, 4); },
-                "weight float32[4, 8, 3, 3]");
+  require_error(
+      [&] {
+        conv2d(x, Tensor::zeros({4, 2, 3, 3}), Tensor(), 1, 0, 1, 3);
+      },
+      "conv2d: input has 8 channels, not divisible by groups 3 (input float32[2, 8, 7, 9]");
+  require_error(
+      [&] {
+        conv2d(x, Tensor::zeros({6, 2, 3, 3}), Tensor(), 1, 0, 1, 4);
+      },
+      "conv2d: weight has 6 output channels, not divisible by groups 4");
+  require_error(
+      [&] {
+        conv2d(x, Tensor::zeros({4, 4, 3, 3}));
+      },
+      "conv2d: weight has 4 input channels per group but input has 8 channels in 1 group(s)");
+  require_error(
+      [&] {
+        conv2d(x, Tensor::zeros({4, 8, 3, 3}), Tensor(), 1, 0, 1, 4);
+      },
+      "weight float32[4, 8, 3, 3]");
   require_error([&] { conv2d(x, w, Tensor::zeros({5})); },
                 "conv2d: bias has 5 elements but weight has 4 output channels");
-  require_error([&] { conv2d(x, Tensor::zeros({4, 8, 9, 3})); },
-                "conv2d: input is too small for the kernel: output would be 0×7");
+  require_error(
+      [&] {
+        conv2d(x, Tensor::zeros({4, 8, 9, 3}));
+      },
+      "conv2d: input is too small for the kernel: output would be 0×7");
   require_error([&] { conv2d(x, w, Tensor(), 1, 0, 4); },  // dilated extent 9 > 7
                 "conv2d: input is too small for the kernel");
   require_error([&] { conv2d(x, w, Tensor(), 0); }, "conv2d: stride must be positive, got (0, 0)");
   require_error([&] { conv2d(x, w, Tensor(), 1, 0, 0); }, "conv2d: dilation must be positive");
-  require_error([&] { conv2d(x, w, Tensor(), 1, -1); }, "conv2d: padding must be non-negative, got (-1, -1)");
+  require_error([&] { conv2d(x, w, Tensor(), 1, -1); },
+                "conv2d: padding must be non-negative, got (-1, -1)");
   require_error([&] { conv2d(x, w, Tensor(), 1, 0, 1, 0); }, "conv2d: groups must be positive");
   Conv2dParams p;
   p.stride = {1, -2};
   require_error([&] { conv2d(x, w, b, p); }, "conv2d: stride must be positive, got (1, -2)");
   require_error([&] { conv2d(x, w.to(DType::F64)); },
                 "conv2d: input is float32[2, 8, 7, 9] cpu but weight is float64[4, 8, 3, 3] cpu");
-  require_error([&] { conv2d(x, w, b.to(DType::F64)); }, "conv2d: input is float32[2, 8, 7, 9] cpu but bias is float64");
+  require_error([&] { conv2d(x, w, b.to(DType::F64)); },
+                "conv2d: input is float32[2, 8, 7, 9] cpu but bias is float64");
   require_error([&] { conv2d(x.to(DType::I64), w); }, "conv2d: input must be float32 or float64");
   if (cuda_available()) {
-    require_error([&] { conv2d(x, w.to(Device::cuda(0))); }, "conv2d: input is on cpu but weight is on cuda:0");
+    require_error([&] { conv2d(x, w.to(Device::cuda(0))); },
+                  "conv2d: input is on cpu but weight is on cuda:0");
   }
 }

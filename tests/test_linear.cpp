@@ -58,17 +58,18 @@ TEST_CASE("linear hand-checked: x·Wᵀ + b", "[linear]") {
   require_values(b.grad(), {2, 2});
 }
 
-TEST_CASE("linear matches a direct sum; float32 agrees with float64", "[linear]") {
+TEST_CASE("linear matches a direct sum, and float32 agrees with float64", "[linear]") {
   Generator gen(2);
-  for (const auto& [n, in, out] : std::vector<std::array<int64_t, 3>>{{1, 1, 1}, {3, 5, 7}, {2, 17, 4}, {9, 8, 1}}) {
+  for (const auto& [n, in, out] :
+       std::vector<std::array<int64_t, 3>>{{1, 1, 1}, {3, 5, 7}, {2, 17, 4}, {9, 8, 1}}) {
     INFO(n << "×" << in << " -> " << out);
     Tensor x = rand_uniform({n, in}, -1, 1, gen, DType::F64);
     Tensor w = rand_uniform({out, in}, -1, 1, gen, DType::F64);
     Tensor b = rand_uniform({out}, -1, 1, gen, DType::F64);
     require_close(linear(x, w, b), naive_linear(x, w, b), 1e-12, 1e-12);
     require_close(linear(x, w), naive_linear(x, w, Tensor()), 1e-12, 1e-12);
-    require_close(linear(x.to(DType::F32), w.to(DType::F32), b.to(DType::F32)), linear(x, w, b), 1e-5,
-                  1e-5);
+    require_close(linear(x.to(DType::F32), w.to(DType::F32), b.to(DType::F32)), linear(x, w, b),
+                  1e-5, 1e-5);
     // matmul is linear without bias and with W transposed: matmul(x, Wᵀ) where Wᵀ is built by
     // hand so the comparison does not rely on a transpose op.
     const std::vector<double> wv = w.to_doubles();
@@ -95,7 +96,8 @@ TEST_CASE("matmul and linear gradients match finite differences", "[linear][grad
   Generator gen(13);
   Tensor a = random_input({3, 5}, gen), b = random_input({5, 7}, gen);
   gradcheck([](const std::vector<Tensor>& v) { return matmul(v[0], v[1]); }, {a, b});
-  Tensor x = random_input({4, 7}, gen), w = random_input({3, 7}, gen), bias = random_input({3}, gen);
+  Tensor x = random_input({4, 7}, gen), w = random_input({3, 7}, gen),
+         bias = random_input({3}, gen);
   gradcheck([](const std::vector<Tensor>& v) { return linear(v[0], v[1], v[2]); }, {x, w, bias});
   gradcheck([](const std::vector<Tensor>& v) { return linear(v[0], v[1]); }, {x, w});
   // Chained, so a non-trivial gradient flows into the second op's inputs.
@@ -113,31 +115,64 @@ TEST_CASE("linear computes only the gradients that are needed", "[linear][grad]"
   REQUIRE_FALSE(x.grad().defined());
   REQUIRE_FALSE(b.grad().defined());
   REQUIRE_FALSE(linear(x, w.detach(), b).requires_grad());
+  // matmul with only one side requiring a gradient, each way round: dB = xᵀ·ones = column sums
+  // of x (4, 6) repeated; dA = ones·Bᵀ = row sums of B.
+  Tensor bm = Tensor::from_doubles({1, 2, 3, 4, 5, 6}, {2, 3}, DType::F64);
+  bm.set_requires_grad(true);
+  sum(matmul(x, bm)).backward();
+  require_values(bm.grad(), {4, 4, 4, 6, 6, 6});
+  REQUIRE_FALSE(x.grad().defined());
+  x.set_requires_grad(true);
+  sum(matmul(x, bm.detach())).backward();
+  require_values(x.grad(), {6, 15, 6, 15});
 }
 
-TEST_CASE("matmul and linear reject bad input with the op's name and the shapes", "[linear][errors]") {
+TEST_CASE("matmul and linear reject bad input with the op's name and the shapes",
+          "[linear][errors]") {
   Tensor a = Tensor::zeros({2, 3});
-  require_error([&] { matmul(a, Tensor::zeros({4, 5})); },
-                "matmul: a is float32[2, 3] cpu and b is float32[4, 5] cpu: inner dimensions 3 and 4 differ");
+  require_error(
+      [&] {
+        matmul(a, Tensor::zeros({4, 5}));
+      },
+      "matmul: a is float32[2, 3] cpu and b is float32[4, 5] cpu: inner dimensions 3 and 4 differ");
   require_error([&] { matmul(Tensor::zeros({2, 3, 1}), a); }, "matmul: a must have 2 dimensions");
   require_error([&] { matmul(a, Tensor::zeros({3})); }, "matmul: b must have 2 dimensions");
-  require_error([&] { matmul(a, Tensor::zeros({3, 2}, DType::F64)); }, "matmul: a is float32[2, 3] cpu but b is float64");
+  require_error(
+      [&] {
+        matmul(a, Tensor::zeros({3, 2}, DType::F64));
+      },
+      "matmul: a is float32[2, 3] cpu but b is float64");
   require_error([&] { matmul(Tensor(), a); }, "matmul: a is an undefined tensor");
   require_error([&] { matmul(a.to(DType::I64), a); }, "matmul: a must be float32 or float64");
 
   Tensor x = Tensor::zeros({4, 3});
   Tensor w = Tensor::zeros({5, 3});
-  require_error([&] { linear(x, Tensor::zeros({5, 2})); },
-                "linear: input float32[4, 3] cpu has 3 features but weight float32[5, 2] cpu expects 2");
+  require_error(
+      [&] {
+        linear(x, Tensor::zeros({5, 2}));
+      },
+      "linear: input float32[4, 3] cpu has 3 features but weight float32[5, 2] cpu expects 2");
   require_error([&] { linear(Tensor::zeros({3}), w); }, "linear: input must have 2 dimensions");
-  require_error([&] { linear(x, Tensor::zeros({5, 3, 1})); }, "linear: weight must have 2 dimensions");
-  require_error([&] { linear(x, w, Tensor::zeros({4})); },
-                "linear: bias float32[4] cpu has 4 elements but weight float32[5, 3] cpu has 5 outputs");
-  require_error([&] { linear(x, w, Tensor::zeros({5, 1})); }, "linear: bias must have 1 dimensions");
-  require_error([&] { linear(x, w.to(DType::F64)); }, "linear: input is float32[4, 3] cpu but weight is float64");
-  require_error([&] { linear(x, w, Tensor::zeros({5}, DType::F64)); }, "linear: input is float32[4, 3] cpu but bias is float64");
+  require_error(
+      [&] {
+        linear(x, Tensor::zeros({5, 3, 1}));
+      },
+      "linear: weight must have 2 dimensions");
+  require_error(
+      [&] { linear(x, w, Tensor::zeros({4})); },
+      "linear: bias float32[4] cpu has 4 elements but weight float32[5, 3] cpu has 5 outputs");
+  require_error(
+      [&] {
+        linear(x, w, Tensor::zeros({5, 1}));
+      },
+      "linear: bias must have 1 dimensions");
+  require_error([&] { linear(x, w.to(DType::F64)); },
+                "linear: input is float32[4, 3] cpu but weight is float64");
+  require_error([&] { linear(x, w, Tensor::zeros({5}, DType::F64)); },
+                "linear: input is float32[4, 3] cpu but bias is float64");
   require_error([&] { linear(x, Tensor()); }, "linear: weight is an undefined tensor");
   if (cuda_available()) {
-    require_error([&] { linear(x, w.to(Device::cuda(0))); }, "linear: input is on cpu but weight is on cuda:0");
+    require_error([&] { linear(x, w.to(Device::cuda(0))); },
+                  "linear: input is on cpu but weight is on cuda:0");
   }
 }

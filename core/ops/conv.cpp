@@ -11,7 +11,9 @@ namespace rtseg {
 
 namespace {
 
-std::string pair_str(const std::array<int64_t, 2>& v) { return fmt::format("({}, {})", v[0], v[1]); }
+std::string pair_str(const std::array<int64_t, 2>& v) {
+  return fmt::format("({}, {})", v[0], v[1]);
+}
 
 // Validates everything conv2d is given and returns the geometry the kernels run on. Every message
 // names the op and the tensors, so a failure deep inside a net says which layer is wrong.
@@ -65,8 +67,9 @@ Conv2dGeometry conv2d_geometry(const Tensor& x, const Tensor& weight, const Tens
               weight.size(1), g.c, g.groups, g.c_per_group(), shapes);
   RTSEG_CHECK(g.r > 0 && g.s > 0, "conv2d: weight has an empty kernel ({})", shapes);
   if (bias.defined()) {
-    RTSEG_CHECK(bias.size(0) == g.k, "conv2d: bias has {} elements but weight has {} output channels "
-                "(bias {}, {})", bias.size(0), g.k, bias.describe(), shapes);
+    RTSEG_CHECK(bias.size(0) == g.k,
+                "conv2d: bias has {} elements but weight has {} output channels (bias {}, {})",
+                bias.size(0), g.k, bias.describe(), shapes);
   }
   g.oh = conv_output_size(g.h, g.r, g.stride_h, g.pad_h, g.dil_h);
   g.ow = conv_output_size(g.w, g.s, g.stride_w, g.pad_w, g.dil_w);

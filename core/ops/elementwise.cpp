@@ -4,6 +4,7 @@
 #include "core/dispatch.h"
 #include "core/op_checks.h"
 #include "kernels/cpu/elementwise.h"
+#include "kernels/cuda/elementwise.h"
 
 namespace rtseg {
 
@@ -21,30 +22,43 @@ Shape broadcast_strides(const Tensor& t, const Shape& out_shape) {
 }
 
 template <typename F>
-Tensor binary_forward(const char* op, const Tensor& a, const Tensor& b, F f) {
+Tensor binary_forward(const char* op, cuda::BinaryOp kind, const Tensor& a, const Tensor& b, F f) {
   check::floating(op, a, "a");
   check::floating(op, b, "b");
   check::compatible(op, a, "a", b, "b");
-  check::cpu_kernel(op, a);
   const Shape shape = broadcast_shapes(op, a.shape(), b.shape());
+  RTSEG_CHECK(shape.size() <= kMaxDims, "{}: rank {} is above the supported {}", op, shape.size(),
+              kMaxDims);
   Tensor out = Tensor::empty(shape, a.dtype(), a.device());
   RTSEG_DISPATCH_FLOATING(a.dtype(), op, [&] {
-    cpu::broadcast_binary(out.data<scalar_t>(), a.data<scalar_t>(), b.data<scalar_t>(), shape,
-                          broadcast_strides(a, shape), broadcast_strides(b, shape),
-                          [&](scalar_t u, scalar_t v) { return f(u, v); });
+    if (a.device().is_cpu()) {
+      cpu::broadcast_binary(out.data<scalar_t>(), a.data<scalar_t>(), b.data<scalar_t>(), shape,
+                            broadcast_strides(a, shape), broadcast_strides(b, shape),
+                            [&](scalar_t u, scalar_t v) { return f(u, v); });
+    } else {
+      RTSEG_CUDA_ONLY(op, cuda::broadcast_binary(kind, out.data<scalar_t>(), a.data<scalar_t>(),
+                                                 make_strided_shape(shape, broadcast_strides(a, shape)),
+                                                 b.data<scalar_t>(),
+                                                 make_strided_shape(shape, broadcast_strides(b, shape)),
+                                                 out.numel(), cuda::stream_of(a.device().index)));
+    }
   });
   return out;
 }
 
 template <typename F>
-Tensor scalar_forward(const char* op, const Tensor& x, F f) {
+Tensor scalar_forward(const char* op, cuda::UnaryOp kind, double value, const Tensor& x, F f) {
   check::floating(op, x, "input");
-  check::cpu_kernel(op, x);
-  Tensor src = x.is_contiguous() ? x : x.clone();
+  const Tensor src = as_contiguous(x);
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
   RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    cpu::unary(out.data<scalar_t>(), src.data<scalar_t>(), x.numel(),
-               [&](scalar_t u) { return static_cast<scalar_t>(f(static_cast<double>(u))); });
+    if (x.device().is_cpu()) {
+      cpu::unary(out.data<scalar_t>(), src.data<scalar_t>(), x.numel(),
+                 [&](scalar_t u) { return static_cast<scalar_t>(f(static_cast<double>(u))); });
+    } else {
+      RTSEG_CUDA_ONLY(op, cuda::unary(kind, value, out.data<scalar_t>(), src.data<scalar_t>(),
+                                      x.numel(), cuda::stream_of(x.device().index)));
+    }
   });
   return out;
 }
@@ -67,15 +81,31 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
 Tensor sum_to(const Tensor& x, const Shape& shape) {
   if (x.shape() == shape) return x;
   check::floating("sum_to", x, "input");
-  check::cpu_kernel("sum_to", x);
   const Shape full = broadcast_shapes("sum_to", x.shape(), shape);
   RTSEG_CHECK(full == x.shape(), "sum_to: cannot reduce {} to {}", x.describe(), shape_str(shape));
   Tensor out = Tensor::zeros(shape, x.dtype(), x.device());
-  Tensor src = x.is_contiguous() ? x : x.clone();
-  RTSEG_DISPATCH_FLOATING(x.dtype(), "sum_to", [&] {
-    cpu::accumulate_broadcast(out.data<scalar_t>(), src.data<scalar_t>(), x.shape(),
-                              broadcast_strides(out, x.shape()));
-  });
+  const Tensor src = as_contiguous(x);
+  if (x.device().is_cpu()) {
+    RTSEG_DISPATCH_FLOATING(x.dtype(), "sum_to", [&] {
+      cpu::accumulate_broadcast(out.data<scalar_t>(), src.data<scalar_t>(), x.shape(),
+                                broadcast_strides(out, x.shape()));
+    });
+  } else {
+    // The leading dimensions that `shape` lacks, and those where it has 1, are summed.
+    const size_t lead = x.shape().size() - shape.size();
+    Shape kept_size, kept_stride, red_size, red_stride;
+    for (size_t d = 0; d < x.shape().size(); ++d) {
+      const bool reduced = d < lead || shape[d - lead] == 1;
+      (reduced ? red_size : kept_size).push_back(x.shape()[d]);
+      (reduced ? red_stride : kept_stride).push_back(src.strides()[d]);
+    }
+    RTSEG_DISPATCH_FLOATING(x.dtype(), "sum_to", [&] {
+      RTSEG_CUDA_ONLY("sum_to", cuda::sum_reduce(out.data<scalar_t>(), out.numel(), src.data<scalar_t>(),
+                                                 make_strided_shape(kept_size, kept_stride),
+                                                 make_strided_shape(red_size, red_stride),
+                                                 cuda::stream_of(x.device().index)));
+    });
+  }
   const Tensor in = x;
   autograd::record("sum_to", {x}, {out}, [in](const autograd::TensorList& g, const std::vector<bool>&) {
     return autograd::TensorList{add(Tensor::zeros(in.shape(), in.dtype(), in.device()), g[0])};
@@ -84,7 +114,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
 }
 
 Tensor add(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_forward("add", a, b, [](auto u, auto v) { return u + v; });
+  Tensor out = binary_forward("add", cuda::BinaryOp::Add, a, b, [](auto u, auto v) { return u + v; });
   const Shape sa = a.shape(), sb = b.shape();
   autograd::record("add", {a, b}, {out}, [sa, sb](const autograd::TensorList& g, const std::vector<bool>& need) {
     return autograd::TensorList{need[0] ? sum_to(g[0], sa) : Tensor(),
@@ -94,7 +124,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_forward("sub", a, b, [](auto u, auto v) { return u - v; });
+  Tensor out = binary_forward("sub", cuda::BinaryOp::Sub, a, b, [](auto u, auto v) { return u - v; });
   const Shape sa = a.shape(), sb = b.shape();
   autograd::record("sub", {a, b}, {out}, [sa, sb](const autograd::TensorList& g, const std::vector<bool>& need) {
     return autograd::TensorList{need[0] ? sum_to(g[0], sa) : Tensor(),
@@ -104,7 +134,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_forward("mul", a, b, [](auto u, auto v) { return u * v; });
+  Tensor out = binary_forward("mul", cuda::BinaryOp::Mul, a, b, [](auto u, auto v) { return u * v; });
   autograd::record("mul", {a, b}, {out}, [a, b](const autograd::TensorList& g, const std::vector<bool>& need) {
     return autograd::TensorList{need[0] ? sum_to(mul(g[0], b), a.shape()) : Tensor(),
                                 need[1] ? sum_to(mul(g[0], a), b.shape()) : Tensor()};
@@ -113,7 +143,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_forward("div", a, b, [](auto u, auto v) { return u / v; });
+  Tensor out = binary_forward("div", cuda::BinaryOp::Div, a, b, [](auto u, auto v) { return u / v; });
   autograd::record("div", {a, b}, {out}, [a, b](const autograd::TensorList& g, const std::vector<bool>& need) {
     Tensor ga, gb;
     if (need[0]) ga = sum_to(div(g[0], b), a.shape());
@@ -124,7 +154,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 }
 
 Tensor add_scalar(const Tensor& x, double value) {
-  Tensor out = scalar_forward("add_scalar", x, [value](double u) { return u + value; });
+  Tensor out = scalar_forward("add_scalar", cuda::UnaryOp::AddScalar, value, x, [value](double u) { return u + value; });
   autograd::record("add_scalar", {x}, {out}, [](const autograd::TensorList& g, const std::vector<bool>&) {
     return autograd::TensorList{g[0]};
   });
@@ -132,7 +162,7 @@ Tensor add_scalar(const Tensor& x, double value) {
 }
 
 Tensor mul_scalar(const Tensor& x, double value) {
-  Tensor out = scalar_forward("mul_scalar", x, [value](double u) { return u * value; });
+  Tensor out = scalar_forward("mul_scalar", cuda::UnaryOp::MulScalar, value, x, [value](double u) { return u * value; });
   autograd::record("mul_scalar", {x}, {out}, [value](const autograd::TensorList& g, const std::vector<bool>&) {
     return autograd::TensorList{mul_scalar(g[0], value)};
   });
@@ -140,7 +170,7 @@ Tensor mul_scalar(const Tensor& x, double value) {
 }
 
 Tensor rsub_scalar(const Tensor& x, double value) {
-  Tensor out = scalar_forward("rsub_scalar", x, [value](double u) { return value - u; });
+  Tensor out = scalar_forward("rsub_scalar", cuda::UnaryOp::RSubScalar, value, x, [value](double u) { return value - u; });
   autograd::record("rsub_scalar", {x}, {out}, [](const autograd::TensorList& g, const std::vector<bool>&) {
     return autograd::TensorList{neg(g[0])};
   });

@@ -8,6 +8,7 @@
 #include "core/ops/elementwise.h"
 #include "core/ops/shape_ops.h"
 #include "kernels/cpu/elementwise.h"
+#include "kernels/cuda/elementwise.h"
 
 namespace rtseg {
 
@@ -39,17 +40,32 @@ ReducedShapes reduced_shapes(const char* op, const Tensor& x, const std::vector<
 
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   check::floating("sum", x, "input");
-  check::cpu_kernel("sum", x);
+  RTSEG_CHECK(x.dim() <= kMaxDims, "sum: rank {} is above the supported {}", x.dim(), kMaxDims);
   const ReducedShapes r = reduced_shapes("sum", x, dims, keepdim);
   Tensor keep = Tensor::zeros(r.keep, x.dtype(), x.device());
   const Tensor src = as_contiguous(x);
-  Shape dst_strides = keep.strides();
-  for (size_t i = 0; i < r.keep.size(); ++i) {
-    if (r.keep[i] == 1) dst_strides[i] = 0;
+  if (x.device().is_cpu()) {
+    Shape dst_strides = keep.strides();
+    for (size_t i = 0; i < r.keep.size(); ++i) {
+      if (r.keep[i] == 1) dst_strides[i] = 0;
+    }
+    RTSEG_DISPATCH_FLOATING(x.dtype(), "sum", [&] {
+      cpu::accumulate_broadcast(keep.data<scalar_t>(), src.data<scalar_t>(), x.shape(), dst_strides);
+    });
+  } else {
+    Shape kept_size, kept_stride, red_size, red_stride;
+    for (int64_t d = 0; d < x.dim(); ++d) {
+      const bool reduced = r.keep[d] == 1;
+      (reduced ? red_size : kept_size).push_back(x.shape()[d]);
+      (reduced ? red_stride : kept_stride).push_back(src.strides()[d]);
+    }
+    RTSEG_DISPATCH_FLOATING(x.dtype(), "sum", [&] {
+      RTSEG_CUDA_ONLY("sum", cuda::sum_reduce(keep.data<scalar_t>(), keep.numel(), src.data<scalar_t>(),
+                                              make_strided_shape(kept_size, kept_stride),
+                                              make_strided_shape(red_size, red_stride),
+                                              cuda::stream_of(x.device().index)));
+    });
   }
-  RTSEG_DISPATCH_FLOATING(x.dtype(), "sum", [&] {
-    cpu::accumulate_broadcast(keep.data<scalar_t>(), src.data<scalar_t>(), x.shape(), dst_strides);
-  });
   Tensor out = make_view(keep, 0, r.out, contiguous_strides(r.out));
   const Shape in_shape = x.shape(), keep_shape = r.keep;
   autograd::record("sum", {x}, {out}, [in_shape, keep_shape](const autograd::TensorList& g, const std::vector<bool>&) {

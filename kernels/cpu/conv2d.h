@@ -56,7 +56,8 @@ void conv2d_forward(T* y, const T* x, const T* w, const T* bias, const Conv2dGeo
             conv_detail::for_each_tap_row(
                 g, r, s, [&](int64_t oy, int64_t in_base, int64_t ox0, int64_t ox1) {
                   T* yrow = yp + oy * g.ow;
-                  for (int64_t ox = ox0; ox < ox1; ++ox) yrow[ox] += wv * xp[in_base + ox * g.stride_w];
+                  for (int64_t ox = ox0; ox < ox1; ++ox)
+                    yrow[ox] += wv * xp[in_base + ox * g.stride_w];
                 });
           }
         }
@@ -85,7 +86,8 @@ void conv2d_backward_input(T* dx, const T* dy, const T* w, const Conv2dGeometry&
             conv_detail::for_each_tap_row(
                 g, r, s, [&](int64_t oy, int64_t in_base, int64_t ox0, int64_t ox1) {
                   const T* dyrow = dyp + oy * g.ow;
-                  for (int64_t ox = ox0; ox < ox1; ++ox) dxp[in_base + ox * g.stride_w] += wv * dyrow[ox];
+                  for (int64_t ox = ox0; ox < ox1; ++ox)
+                    dxp[in_base + ox * g.stride_w] += wv * dyrow[ox];
                 });
           }
         }
@@ -112,7 +114,8 @@ void conv2d_backward_weight(T* dw, const T* dy, const T* x, const Conv2dGeometry
                 g, r, s, [&](int64_t oy, int64_t in_base, int64_t ox0, int64_t ox1) {
                   const T* dyrow = dyp + oy * g.ow;
                   for (int64_t ox = ox0; ox < ox1; ++ox) {
-                    acc += static_cast<double>(dyrow[ox]) * static_cast<double>(xp[in_base + ox * g.stride_w]);
+                    acc += static_cast<double>(dyrow[ox]) *
+                           static_cast<double>(xp[in_base + ox * g.stride_w]);
                   }
                 });
           }

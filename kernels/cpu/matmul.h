@@ -30,7 +30,8 @@ void gemm(T* c, MatrixView<T> a, MatrixView<T> b, int64_t m, int64_t n, int64_t 
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t j = 0; j < n; ++j) {
       double acc = 0.0;
-      for (int64_t p = 0; p < k; ++p) acc += static_cast<double>(a(i, p)) * static_cast<double>(b(p, j));
+      for (int64_t p = 0; p < k; ++p)
+        acc += static_cast<double>(a(i, p)) * static_cast<double>(b(p, j));
       c[i * n + j] = static_cast<T>(acc);
     }
   }

@@ -1,0 +1,210 @@
+#include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/launch.cuh"
+
+namespace rtseg::cuda {
+
+namespace {
+
+template <typename T>
+__device__ T apply_binary(BinaryOp op, T a, T b) {
+  switch (op) {
+    case BinaryOp::Add: return a + b;
+    case BinaryOp::Sub: return a - b;
+    case BinaryOp::Mul: return a * b;
+    case BinaryOp::Div: return a / b;
+  }
+  return T(0);
+}
+
+template <typename T>
+__global__ void broadcast_binary_kernel(BinaryOp op, T* out, const T* a, StridedShape av,
+                                        const T* b, StridedShape bv, int64_t n) {
+  RTSEG_GRID_STRIDE_LOOP(i, n) {
+    out[i] = apply_binary(op, a[strided_offset(av, i)], b[strided_offset(bv, i)]);
+  }
+}
+
+template <typename T>
+__global__ void same_shape_binary_kernel(BinaryOp op, T* out, const T* a, const T* b, int64_t n) {
+  RTSEG_GRID_STRIDE_LOOP(i, n) { out[i] = apply_binary(op, a[i], b[i]); }
+}
+
+template <typename T>
+__device__ T sigmoid_of(T v) {
+  if (v >= T(0)) return T(1) / (T(1) + exp(-v));
+  const T e = exp(v);
+  return e / (T(1) + e);
+}
+
+template <typename T>
+__device__ T apply_unary(UnaryOp op, T p, T v) {
+  switch (op) {
+    case UnaryOp::Relu: return v > T(0) ? v : T(0);
+    case UnaryOp::Relu6: return v > T(0) ? (v < T(6) ? v : T(6)) : T(0);
+    case UnaryOp::LeakyRelu: return v > T(0) ? v : v * p;
+    case UnaryOp::Sigmoid: return sigmoid_of(v);
+    case UnaryOp::Tanh: return tanh(v);
+    case UnaryOp::AddScalar: return v + p;
+    case UnaryOp::MulScalar: return v * p;
+    case UnaryOp::RSubScalar: return p - v;
+  }
+  return T(0);
+}
+
+// The same derivative rules as the CPU reference (kinks take the left piece).
+template <typename T>
+__device__ T apply_unary_backward(UnaryOp op, T p, T x, T y, T g) {
+  switch (op) {
+    case UnaryOp::Relu: return x > T(0) ? g : T(0);
+    case UnaryOp::Relu6: return (x > T(0) && x < T(6)) ? g : T(0);
+    case UnaryOp::LeakyRelu: return x > T(0) ? g : g * p;
+    case UnaryOp::Sigmoid: return g * y * (T(1) - y);
+    case UnaryOp::Tanh: return g * (T(1) - y * y);
+    case UnaryOp::AddScalar: return g;
+    case UnaryOp::MulScalar: return g * p;
+    case UnaryOp::RSubScalar: return -g;
+  }
+  return T(0);
+}
+
+template <typename T>
+__global__ void unary_kernel(UnaryOp op, T p, T* out, const T* x, int64_t n) {
+  RTSEG_GRID_STRIDE_LOOP(i, n) { out[i] = apply_unary(op, p, x[i]); }
+}
+
+template <typename T>
+__global__ void unary_backward_kernel(UnaryOp op, T p, T* gi, const T* x, const T* y, const T* go,
+                                      int64_t n) {
+  RTSEG_GRID_STRIDE_LOOP(i, n) { gi[i] = apply_unary_backward(op, p, x[i], y[i], go[i]); }
+}
+
+template <typename Dst, typename Src>
+__global__ void strided_copy_kernel(Dst* dst, StridedShape dv, const Src* src, StridedShape sv,
+                                    int64_t n) {
+  RTSEG_GRID_STRIDE_LOOP(i, n) {
+    dst[strided_offset(dv, i)] = static_cast<Dst>(src[strided_offset(sv, i)]);
+  }
+}
+
+template <typename T>
+__global__ void fill_kernel(T* dst, int64_t n, T value) {
+  RTSEG_GRID_STRIDE_LOOP(i, n) { dst[i] = value; }
+}
+
+template <typename T>
+__global__ void sum_reduce_kernel(T* out, int64_t out_n, const T* src, StridedShape kept,
+                                  StridedShape reduced, int64_t reduced_n) {
+  for (int64_t o = blockIdx.x; o < out_n; o += gridDim.x) {
+    const int64_t base = strided_offset(kept, o);
+    T acc = T(0);
+    for (int64_t r = threadIdx.x; r < reduced_n; r += blockDim.x) {
+      acc += src[base + strided_offset(reduced, r)];
+    }
+    acc = block_sum(acc);
+    if (threadIdx.x == 0) out[o] = acc;
+  }
+}
+
+int64_t count(const StridedShape& s) {
+  int64_t n = 1;
+  for (int d = 0; d < s.rank; ++d) n *= s.size[d];
+  return n;
+}
+
+bool is_dense(const StridedShape& s) {
+  int64_t expected = 1;
+  for (int d = s.rank - 1; d >= 0; --d) {
+    if (s.size[d] != 1 && s.stride[d] != expected) return false;
+    expected *= s.size[d];
+  }
+  return true;
+}
+
+}  // namespace
+
+template <typename T>
+void broadcast_binary(BinaryOp op, T* out, const T* a, const StridedShape& a_view, const T* b,
+                      const StridedShape& b_view, int64_t n, Stream stream) {
+  if (n == 0) return;
+  if (is_dense(a_view) && is_dense(b_view)) {
+    same_shape_binary_kernel<<<blocks_for(n), kThreads, 0, stream>>>(op, out, a, b, n);
+  } else {
+    broadcast_binary_kernel<<<blocks_for(n), kThreads, 0, stream>>>(op, out, a, a_view, b, b_view, n);
+  }
+  check_launch("broadcast_binary");
+}
+
+template <typename T>
+void unary(UnaryOp op, double param, T* out, const T* x, int64_t n, Stream stream) {
+  if (n == 0) return;
+  unary_kernel<<<blocks_for(n), kThreads, 0, stream>>>(op, static_cast<T>(param), out, x, n);
+  check_launch("unary");
+}
+
+template <typename T>
+void unary_backward(UnaryOp op, double param, T* grad_in, const T* x, const T* y,
+                    const T* grad_out, int64_t n, Stream stream) {
+  if (n == 0) return;
+  unary_backward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(op, static_cast<T>(param), grad_in,
+                                                                x, y, grad_out, n);
+  check_launch("unary_backward");
+}
+
+template <typename Dst, typename Src>
+void strided_copy(Dst* dst, const StridedShape& dst_view, const Src* src,
+                  const StridedShape& src_view, int64_t n, Stream stream) {
+  if (n == 0) return;
+  strided_copy_kernel<<<blocks_for(n), kThreads, 0, stream>>>(dst, dst_view, src, src_view, n);
+  check_launch("strided_copy");
+}
+
+template <typename T>
+void fill(T* dst, int64_t n, T value, Stream stream) {
+  if (n == 0) return;
+  fill_kernel<<<blocks_for(n), kThreads, 0, stream>>>(dst, n, value);
+  check_launch("fill");
+}
+
+template <typename T>
+void sum_reduce(T* out, int64_t out_n, const T* src, const StridedShape& kept,
+                const StridedShape& reduced, Stream stream) {
+  if (out_n == 0) return;
+  const int64_t reduced_n = count(reduced);
+  const int threads = reduced_n >= 1024 ? 512 : 128;
+  const int blocks = static_cast<int>(std::min<int64_t>(out_n, 65535LL * 16));
+  sum_reduce_kernel<<<blocks, threads, 0, stream>>>(out, out_n, src, kept, reduced, reduced_n);
+  check_launch("sum_reduce");
+}
+
+#define RTSEG_INSTANTIATE_FLOATING(T)                                                          \
+  template void broadcast_binary<T>(BinaryOp, T*, const T*, const StridedShape&, const T*,     \
+                                    const StridedShape&, int64_t, Stream);                     \
+  template void unary<T>(UnaryOp, double, T*, const T*, int64_t, Stream);                      \
+  template void unary_backward<T>(UnaryOp, double, T*, const T*, const T*, const T*, int64_t,  \
+                                  Stream);                                                     \
+  template void sum_reduce<T>(T*, int64_t, const T*, const StridedShape&, const StridedShape&, \
+                              Stream);
+RTSEG_INSTANTIATE_FLOATING(float)
+RTSEG_INSTANTIATE_FLOATING(double)
+
+#define RTSEG_INSTANTIATE_FILL(T) template void fill<T>(T*, int64_t, T, Stream);
+RTSEG_INSTANTIATE_FILL(float)
+RTSEG_INSTANTIATE_FILL(double)
+RTSEG_INSTANTIATE_FILL(int64_t)
+RTSEG_INSTANTIATE_FILL(uint8_t)
+
+#define RTSEG_INSTANTIATE_COPY_FROM(D)                                                            \
+  template void strided_copy<D, float>(D*, const StridedShape&, const float*, const StridedShape&, \
+                                       int64_t, Stream);                                           \
+  template void strided_copy<D, double>(D*, const StridedShape&, const double*,                   \
+                                        const StridedShape&, int64_t, Stream);                     \
+  template void strided_copy<D, int64_t>(D*, const StridedShape&, const int64_t*,                 \
+                                         const StridedShape&, int64_t, Stream);                    \
+  template void strided_copy<D, uint8_t>(D*, const StridedShape&, const uint8_t*,                 \
+                                         const StridedShape&, int64_t, Stream);
+RTSEG_INSTANTIATE_COPY_FROM(float)
+RTSEG_INSTANTIATE_COPY_FROM(double)
+RTSEG_INSTANTIATE_COPY_FROM(int64_t)
+RTSEG_INSTANTIATE_COPY_FROM(uint8_t)
+
+}  // namespace rtseg::cuda

@@ -1,0 +1,46 @@
+// CUDA entry points of the elementwise family: broadcast arithmetic, pointwise activations and
+// their backward, strided copies with conversion, fills, and sums over dimensions. Pointers are
+// device pointers; every call is asynchronous on `stream`.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/cuda/stream.h"
+#include "kernels/strided_index.h"
+
+namespace rtseg::cuda {
+
+enum class BinaryOp { Add, Sub, Mul, Div };
+
+// out (contiguous, n elements, shape a.size == b.size) = a ∘ b, reading a and b through their
+// strided views (stride 0 along broadcast dimensions).
+template <typename T>
+void broadcast_binary(BinaryOp op, T* out, const T* a, const StridedShape& a_view, const T* b,
+                      const StridedShape& b_view, int64_t n, Stream stream);
+
+enum class UnaryOp { Relu, Relu6, LeakyRelu, Sigmoid, Tanh, AddScalar, MulScalar, RSubScalar };
+
+// out = f(x) over n contiguous elements; `param` is the slope / scalar where the op has one.
+template <typename T>
+void unary(UnaryOp op, double param, T* out, const T* x, int64_t n, Stream stream);
+
+// grad_in = f'(x, y)·grad_out for the activations (y = f(x) is the saved output).
+template <typename T>
+void unary_backward(UnaryOp op, double param, T* grad_in, const T* x, const T* y,
+                    const T* grad_out, int64_t n, Stream stream);
+
+// dst (through dst_view) = src (through src_view), converting; both views have the same sizes.
+template <typename Dst, typename Src>
+void strided_copy(Dst* dst, const StridedShape& dst_view, const Src* src,
+                  const StridedShape& src_view, int64_t n, Stream stream);
+
+template <typename T>
+void fill(T* dst, int64_t n, T value, Stream stream);
+
+// out[o] = Σ_r src[offset(kept, o) + offset(reduced, r)] for o < out_n (contiguous out);
+// one block per output element, a fixed summation order, so results are deterministic.
+template <typename T>
+void sum_reduce(T* out, int64_t out_n, const T* src, const StridedShape& kept,
+                const StridedShape& reduced, Stream stream);
+
+}  // namespace rtseg::cuda

@@ -1,0 +1,55 @@
+// Launch helpers shared by the CUDA kernels: grid sizing for grid-stride loops, strided offset
+// computation, and a block-wide sum.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "core/cuda/check.h"
+#include "kernels/strided_index.h"
+
+namespace rtseg::cuda {
+
+constexpr int kThreads = 256;
+
+// Enough blocks to cover n elements, capped (kernels loop with a grid stride beyond that).
+inline int blocks_for(int64_t n, int threads = kThreads) {
+  const int64_t b = (n + threads - 1) / threads;
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(b, 65535LL * 8)));
+}
+
+#define RTSEG_GRID_STRIDE_LOOP(i, n)                                                     \
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (n); \
+       i += static_cast<int64_t>(blockDim.x) * gridDim.x)
+
+// Offset of linear (row-major) element `linear` of `s.size` under `s.stride`.
+__host__ __device__ inline int64_t strided_offset(const StridedShape& s, int64_t linear) {
+  int64_t offset = 0;
+  for (int d = s.rank - 1; d >= 0; --d) {
+    const int64_t idx = linear % s.size[d];
+    linear /= s.size[d];
+    offset += idx * s.stride[d];
+  }
+  return offset;
+}
+
+// Sum of `v` over the block; valid in thread 0. blockDim.x must be a multiple of 32, ≤ 1024.
+template <typename T>
+__device__ T block_sum(T v) {
+  __shared__ T partial[32];
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  if (lane == 0) partial[warp] = v;
+  __syncthreads();
+  const int warps = blockDim.x >> 5;
+  v = threadIdx.x < warps ? partial[threadIdx.x] : T(0);
+  if (warp == 0) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+  }
+  __syncthreads();  // partial[] may be reused by a following call
+  return v;
+}
+
+}  // namespace rtseg::cuda

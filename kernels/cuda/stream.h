@@ -1,0 +1,21 @@
+// The stream type of the CUDA kernel entry points, declared without CUDA headers so that the op
+// files compile in CPU-only builds (their CUDA calls are compiled out with RTSEG_CUDA_ONLY).
+#pragma once
+
+struct CUstream_st;
+
+namespace rtseg::cuda {
+
+using Stream = CUstream_st*;  // == cudaStream_t
+
+// The stream of device `device`'s context (see core/cuda/context.h).
+Stream stream_of(int device);
+
+}  // namespace rtseg::cuda
+
+#ifdef RTSEG_HAVE_CUDA
+#define RTSEG_CUDA_ONLY(op, ...) __VA_ARGS__
+#else
+#define RTSEG_CUDA_ONLY(op, ...) \
+  ::rtseg::fail("{}: CUDA tensors need an rtseg built with CUDA (RTSEG_CUDA=ON)", op)
+#endif
