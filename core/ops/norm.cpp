@@ -20,8 +20,8 @@ void check_channel_vector(const Tensor& t, const char* name, const Tensor& x) {
 
 // Writes the batch statistics into the running buffers in place. The buffers may be views; the
 // kernel works on contiguous copies when they are not, which are then copied back.
-void update_running_stats(const Tensor& running_mean, const Tensor& running_var,
-                          const Tensor& mean, const Tensor& var, int64_t count, double momentum) {
+void update_running_stats(const Tensor& running_mean, const Tensor& running_var, const Tensor& mean,
+                          const Tensor& var, int64_t count, double momentum) {
   Tensor rm = as_contiguous(running_mean), rv = as_contiguous(running_var);
   RTSEG_DISPATCH_FLOATING(mean.dtype(), "batch_norm", [&] {
     cpu::batch_norm_update_running(rm.data<scalar_t>(), rv.data<scalar_t>(), mean.data<scalar_t>(),
@@ -38,8 +38,7 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias,
                   double momentum, double eps) {
   const char* op = "batch_norm";
   check::floating(op, x_in, "input");
-  RTSEG_CHECK(x_in.dim() >= 2, "batch_norm: input must be N×C or N×C×H×W, got {}",
-              x_in.describe());
+  RTSEG_CHECK(x_in.dim() >= 2, "batch_norm: input must be N×C or N×C×H×W, got {}", x_in.describe());
   check::cpu_kernel(op, x_in);
   check_channel_vector(weight, "weight", x_in);
   check_channel_vector(bias, "bias", x_in);
@@ -67,7 +66,8 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias,
     mean = Tensor::empty({c}, x.dtype(), x.device());
     var = Tensor::empty({c}, x.dtype(), x.device());
     RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-      cpu::batch_norm_stats(mean.data<scalar_t>(), var.data<scalar_t>(), x.data<scalar_t>(), n, c, s);
+      cpu::batch_norm_stats(mean.data<scalar_t>(), var.data<scalar_t>(), x.data<scalar_t>(), n, c,
+                            s);
     });
     if (running_mean.defined()) {
       update_running_stats(running_mean, running_var, mean, var, count, momentum);

@@ -6,7 +6,8 @@
 
 namespace rtseg {
 
-// Batch normalisation over N, H, W per channel of an N×C×H×W (or N×C) input, PyTorch semantics.
+// Batch normalisation per channel (dim 1) of an N×C×H×W or N×C input (any dims after C are
+// treated alike, as PyTorch), PyTorch semantics. Training needs more than one value per channel.
 // training: normalise with the batch mean and biased batch variance, and (when running stats are
 //   defined) update running ← (1 − momentum)·running + momentum·batch, storing the *unbiased*
 //   variance (n/(n−1)) in running_var. running stats are updated in place without autograd.

@@ -24,8 +24,10 @@ Pool2dGeometry pool_geometry(const char* op, const Tensor& x, const Pool2dParams
               x.describe());
   const char* axis[2] = {"height", "width"};
   for (int d = 0; d < 2; ++d) {
-    RTSEG_CHECK(p.kernel[d] > 0, "{}: kernel {} must be positive, got {}", op, axis[d], p.kernel[d]);
-    RTSEG_CHECK(p.stride[d] > 0, "{}: stride {} must be positive, got {}", op, axis[d], p.stride[d]);
+    RTSEG_CHECK(p.kernel[d] > 0, "{}: kernel {} must be positive, got {}", op, axis[d],
+                p.kernel[d]);
+    RTSEG_CHECK(p.stride[d] > 0, "{}: stride {} must be positive, got {}", op, axis[d],
+                p.stride[d]);
     RTSEG_CHECK(p.padding[d] >= 0 && p.padding[d] <= p.kernel[d] / 2,
                 "{}: padding {} must be between 0 and half the kernel size ({}), got {}", op,
                 axis[d], p.kernel[d] / 2, p.padding[d]);
@@ -64,17 +66,16 @@ Tensor avg_pool2d(const Tensor& x_in, const Pool2dParams& p) {
     cpu::avg_pool2d_forward(y.data<scalar_t>(), x.data<scalar_t>(), g, include_pad);
   });
   const Shape in_shape = x.shape();
-  autograd::record(op, {x_in}, {y},
-                   [g, include_pad, in_shape](const autograd::TensorList& grads,
-                                              const std::vector<bool>&) {
-                     const Tensor go = as_contiguous(grads[0]);
-                     Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
-                     RTSEG_DISPATCH_FLOATING(go.dtype(), "avg_pool2d", [&] {
-                       cpu::avg_pool2d_backward(gi.data<scalar_t>(), go.data<scalar_t>(), g,
-                                                include_pad);
-                     });
-                     return autograd::TensorList{gi};
-                   });
+  autograd::record(
+      op, {x_in}, {y},
+      [g, include_pad, in_shape](const autograd::TensorList& grads, const std::vector<bool>&) {
+        const Tensor go = as_contiguous(grads[0]);
+        Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
+        RTSEG_DISPATCH_FLOATING(go.dtype(), "avg_pool2d", [&] {
+          cpu::avg_pool2d_backward(gi.data<scalar_t>(), go.data<scalar_t>(), g, include_pad);
+        });
+        return autograd::TensorList{gi};
+      });
   return y;
 }
 
@@ -89,17 +90,17 @@ Tensor max_pool2d(const Tensor& x_in, const Pool2dParams& p) {
     cpu::max_pool2d_forward(y.data<scalar_t>(), argmax.data<int64_t>(), x.data<scalar_t>(), g);
   });
   const Shape in_shape = x.shape();
-  autograd::record(op, {x_in}, {y},
-                   [g, argmax, in_shape](const autograd::TensorList& grads, const std::vector<bool>&) {
-                     const Tensor go = as_contiguous(grads[0]);
-                     Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
-                     RTSEG_DISPATCH_FLOATING(go.dtype(), "max_pool2d", [&] {
-                       cpu::scatter_to_argmax(gi.data<scalar_t>(), go.data<scalar_t>(),
-                                              argmax.data<int64_t>(), g.planes, g.in_h * g.in_w,
-                                              g.out_h * g.out_w);
-                     });
-                     return autograd::TensorList{gi};
-                   });
+  autograd::record(
+      op, {x_in}, {y},
+      [g, argmax, in_shape](const autograd::TensorList& grads, const std::vector<bool>&) {
+        const Tensor go = as_contiguous(grads[0]);
+        Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
+        RTSEG_DISPATCH_FLOATING(go.dtype(), "max_pool2d", [&] {
+          cpu::scatter_to_argmax(gi.data<scalar_t>(), go.data<scalar_t>(), argmax.data<int64_t>(),
+                                 g.planes, g.in_h * g.in_w, g.out_h * g.out_w);
+        });
+        return autograd::TensorList{gi};
+      });
   return y;
 }
 
@@ -141,7 +142,8 @@ Tensor channel_max(const Tensor& x_in) {
   Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
   Tensor argmax = Tensor::empty(out_shape, DType::I64, x.device());
   RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    cpu::channel_max_forward(y.data<scalar_t>(), argmax.data<int64_t>(), x.data<scalar_t>(), n, c, s);
+    cpu::channel_max_forward(y.data<scalar_t>(), argmax.data<int64_t>(), x.data<scalar_t>(), n, c,
+                             s);
   });
   const Shape in_shape = x.shape();
   autograd::record(op, {x_in}, {y},
@@ -168,15 +170,15 @@ Tensor channel_mean(const Tensor& x_in) {
     cpu::channel_mean_forward(y.data<scalar_t>(), x.data<scalar_t>(), n, c, s);
   });
   const Shape in_shape = x.shape();
-  autograd::record(op, {x_in}, {y},
-                   [=](const autograd::TensorList& grads, const std::vector<bool>&) {
-                     const Tensor go = as_contiguous(grads[0]);
-                     Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
-                     RTSEG_DISPATCH_FLOATING(go.dtype(), "channel_mean", [&] {
-                       cpu::channel_mean_backward(gi.data<scalar_t>(), go.data<scalar_t>(), n, c, s);
-                     });
-                     return autograd::TensorList{gi};
-                   });
+  autograd::record(
+      op, {x_in}, {y}, [=](const autograd::TensorList& grads, const std::vector<bool>&) {
+        const Tensor go = as_contiguous(grads[0]);
+        Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
+        RTSEG_DISPATCH_FLOATING(go.dtype(), "channel_mean", [&] {
+          cpu::channel_mean_backward(gi.data<scalar_t>(), go.data<scalar_t>(), n, c, s);
+        });
+        return autograd::TensorList{gi};
+      });
   return y;
 }
 

@@ -1,10 +1,11 @@
 // prelu is declared with the other activations (core/ops/activation.h); it lives in its own file
 // because, unlike them, it has a learnable per-channel parameter and its own kernels.
+#include "kernels/cpu/prelu.h"
+
 #include "core/autograd.h"
 #include "core/dispatch.h"
 #include "core/op_checks.h"
 #include "core/ops/activation.h"
-#include "kernels/cpu/prelu.h"
 
 namespace rtseg {
 
@@ -37,21 +38,20 @@ Tensor prelu(const Tensor& x_in, const Tensor& weight_in) {
   RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
     cpu::prelu_forward(y.data<scalar_t>(), x.data<scalar_t>(), w.data<scalar_t>(), outer, c, inner);
   });
-  autograd::record(op, {x_in, weight_in}, {y},
-                   [x, w, outer, c, inner](const autograd::TensorList& g,
-                                           const std::vector<bool>& need) {
-                     const Tensor go = as_contiguous(g[0]);
-                     Tensor dx, dw;
-                     if (need[0]) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-                     if (need[1]) dw = Tensor::empty(w.shape(), w.dtype(), w.device());
-                     RTSEG_DISPATCH_FLOATING(x.dtype(), "prelu", [&] {
-                       cpu::prelu_backward(dx.defined() ? dx.data<scalar_t>() : nullptr,
-                                           dw.defined() ? dw.data<scalar_t>() : nullptr,
-                                           go.data<scalar_t>(), x.data<scalar_t>(),
-                                           w.data<scalar_t>(), outer, c, inner);
-                     });
-                     return autograd::TensorList{dx, dw};
-                   });
+  autograd::record(
+      op, {x_in, weight_in}, {y},
+      [x, w, outer, c, inner](const autograd::TensorList& g, const std::vector<bool>& need) {
+        const Tensor go = as_contiguous(g[0]);
+        Tensor dx, dw;
+        if (need[0]) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
+        if (need[1]) dw = Tensor::empty(w.shape(), w.dtype(), w.device());
+        RTSEG_DISPATCH_FLOATING(x.dtype(), "prelu", [&] {
+          cpu::prelu_backward(dx.defined() ? dx.data<scalar_t>() : nullptr,
+                              dw.defined() ? dw.data<scalar_t>() : nullptr, go.data<scalar_t>(),
+                              x.data<scalar_t>(), w.data<scalar_t>(), outer, c, inner);
+        });
+        return autograd::TensorList{dx, dw};
+      });
   return y;
 }
 

@@ -37,8 +37,7 @@ void batch_norm_update_running(T* running_mean, T* running_var, const T* mean, c
   const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
   for (int64_t k = 0; k < c; ++k) {
     running_mean[k] = static_cast<T>((1.0 - momentum) * running_mean[k] + momentum * mean[k]);
-    running_var[k] =
-        static_cast<T>((1.0 - momentum) * running_var[k] + momentum * unbias * var[k]);
+    running_var[k] = static_cast<T>((1.0 - momentum) * running_var[k] + momentum * unbias * var[k]);
   }
 }
 

@@ -28,7 +28,8 @@ void avg_pool2d_forward(T* out, const T* x, const Pool2dGeometry& g, bool count_
         for (int64_t h = win.h0; h < win.h1; ++h) {
           for (int64_t w = win.w0; w < win.w1; ++w) acc += plane[h * g.in_w + w];
         }
-        o[oh * g.out_w + ow] = static_cast<T>(acc / static_cast<double>(win.divisor(count_include_pad)));
+        o[oh * g.out_w + ow] =
+            static_cast<T>(acc / static_cast<double>(win.divisor(count_include_pad)));
       }
     }
   }
@@ -129,7 +130,8 @@ void adaptive_avg_pool2d_backward(T* grad_in, const T* grad_out, int64_t planes,
       const int64_t h0 = adaptive_start(oh, in_h, out_h), h1 = adaptive_end(oh, in_h, out_h);
       for (int64_t ow = 0; ow < out_w; ++ow) {
         const int64_t w0 = adaptive_start(ow, in_w, out_w), w1 = adaptive_end(ow, in_w, out_w);
-        const T share = grad_out[(p * out_h + oh) * out_w + ow] / static_cast<T>((h1 - h0) * (w1 - w0));
+        const T share =
+            grad_out[(p * out_h + oh) * out_w + ow] / static_cast<T>((h1 - h0) * (w1 - w0));
         for (int64_t h = h0; h < h1; ++h) {
           for (int64_t w = w0; w < w1; ++w) gi[h * in_w + w] += share;
         }

@@ -1,0 +1,30 @@
+#include "layers/conv2d.h"
+
+#include "layers/init.h"
+
+namespace rtseg {
+
+Conv2d::Conv2d(const Conv2dOptions& o, Generator& gen) : options_(o) {
+  RTSEG_CHECK(o.in_channels > 0 && o.out_channels > 0 && o.kernel > 0 && o.groups > 0,
+              "Conv2d: channels, kernel and groups must be positive (in {}, out {}, kernel {}, groups {})",
+              o.in_channels, o.out_channels, o.kernel, o.groups);
+  RTSEG_CHECK(o.in_channels % o.groups == 0 && o.out_channels % o.groups == 0,
+              "Conv2d: {} -> {} channels do not split into {} groups", o.in_channels, o.out_channels,
+              o.groups);
+  const Shape shape{o.out_channels, o.in_channels / o.groups, o.kernel, o.kernel};
+  weight = register_parameter("weight", default_weight_init(shape, gen));
+  if (o.bias) bias = register_parameter("bias", default_bias_init(o.out_channels, fan_in_of(shape), gen));
+}
+
+Conv2dParams Conv2d::params() const {
+  Conv2dParams p;
+  p.stride = {options_.stride, options_.stride};
+  p.padding = {options_.padding, options_.padding};
+  p.dilation = {options_.dilation, options_.dilation};
+  p.groups = options_.groups;
+  return p;
+}
+
+Tensor Conv2d::forward(const Tensor& x) { return conv2d(x, weight, bias, params()); }
+
+}  // namespace rtseg

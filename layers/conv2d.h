@@ -1,0 +1,35 @@
+// Conv2d as torch.nn.Conv2d: `weight` K×(C/groups)×R×S and optional `bias` K.
+#pragma once
+
+#include "core/ops/conv.h"
+#include "core/random.h"
+#include "layers/module.h"
+
+namespace rtseg {
+
+struct Conv2dOptions {
+  int64_t in_channels = 0;
+  int64_t out_channels = 0;
+  int64_t kernel = 1;
+  int64_t stride = 1;
+  int64_t padding = 0;
+  int64_t dilation = 1;
+  int64_t groups = 1;
+  bool bias = true;
+};
+
+class Conv2d : public Module {
+ public:
+  Conv2d(const Conv2dOptions& options, Generator& gen);
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "Conv2d"; }
+
+  const Conv2dOptions& options() const { return options_; }
+  Conv2dParams params() const;
+  Tensor weight, bias;  // bias undefined when options.bias is false
+
+ private:
+  Conv2dOptions options_;
+};
+
+}  // namespace rtseg
