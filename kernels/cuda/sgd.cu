@@ -1,0 +1,35 @@
+#include "kernels/cuda/launch.cuh"
+#include "kernels/cuda/sgd.h"
+
+namespace rtseg::cuda {
+
+namespace {
+
+template <typename T>
+__global__ void sgd_step_kernel(T* param, const T* grad, T* buf, int64_t n, bool first_step,
+                                SgdHyper h) {
+  RTSEG_GRID_STRIDE_LOOP(i, n) {
+    T p = param[i];
+    T b = buf ? buf[i] : T(0);
+    sgd_update(p, grad[i], b, first_step, h);
+    param[i] = p;
+    if (buf) buf[i] = b;
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void sgd_step(T* param, const T* grad, T* momentum_buffer, int64_t n, bool first_step,
+              const SgdHyper& hyper, Stream stream) {
+  if (n == 0) return;
+  sgd_step_kernel<<<blocks_for(n), kThreads, 0, stream>>>(param, grad, momentum_buffer, n,
+                                                          first_step, hyper);
+  check_launch("sgd_step");
+}
+
+template void sgd_step<float>(float*, const float*, float*, int64_t, bool, const SgdHyper&, Stream);
+template void sgd_step<double>(double*, const double*, double*, int64_t, bool, const SgdHyper&,
+                               Stream);
+
+}  // namespace rtseg::cuda
