@@ -1,9 +1,10 @@
 // Losses averaged over all elements of two equally shaped tensors: balanced BCE and MSE.
+#include "kernels/cpu/loss_elementwise.h"
+
 #include "core/autograd.h"
 #include "core/dispatch.h"
 #include "core/op_checks.h"
 #include "core/ops/loss.h"
-#include "kernels/cpu/loss_elementwise.h"
 
 namespace rtseg {
 

@@ -1,11 +1,12 @@
 // ICFRNet's complexity distillation term kl_div_softmax (specs/ICFRNET.md §3).
+#include "kernels/cpu/loss_kl.h"
+
 #include <cmath>
 
 #include "core/autograd.h"
 #include "core/dispatch.h"
 #include "core/op_checks.h"
 #include "core/ops/loss.h"
-#include "kernels/cpu/loss_kl.h"
 
 namespace rtseg {
 
@@ -40,7 +41,7 @@ Tensor kl_div_softmax(const Tensor& student, const Tensor& teacher, double tempe
   // node, so even a teacher that requires grad receives no gradient from this loss.
   autograd::record(op, {student}, {out},
                    [op, s, t, g, temperature, factor](const autograd::TensorList& grads,
-                                                     const std::vector<bool>&) {
+                                                      const std::vector<bool>&) {
                      const double scale = grads[0].item() * factor / temperature;
                      Tensor gs = Tensor::empty(s.shape(), s.dtype(), s.device());
                      RTSEG_DISPATCH_FLOATING(s.dtype(), op, [&] {

@@ -29,24 +29,23 @@ cpu::ResizeGeometry resize_geometry(const char* op, const Tensor& x, int64_t out
 // forward(out, in, g) and backward(grad_in, grad_out, g) are the kernels for scalar_t; the
 // backward never needs the input values, only the geometry (the op is linear).
 template <typename Forward, typename Backward>
-Tensor resize_impl(const char* op, const Tensor& x_in, int64_t out_h, int64_t out_w, Forward forward,
-                   Backward backward) {
+Tensor resize_impl(const char* op, const Tensor& x_in, int64_t out_h, int64_t out_w,
+                   Forward forward, Backward backward) {
   const cpu::ResizeGeometry g = resize_geometry(op, x_in, out_h, out_w);
   const Tensor x = as_contiguous(x_in);
   Tensor y = Tensor::empty({x.size(0), x.size(1), out_h, out_w}, x.dtype(), x.device());
-  RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    forward(y.data<scalar_t>(), x.data<scalar_t>(), g);
-  });
+  RTSEG_DISPATCH_FLOATING(x.dtype(), op,
+                          [&] { forward(y.data<scalar_t>(), x.data<scalar_t>(), g); });
   const Shape in_shape = x.shape();
-  autograd::record(op, {x_in}, {y},
-                   [op, g, in_shape, backward](const autograd::TensorList& grads, const std::vector<bool>&) {
-                     const Tensor gy = as_contiguous(grads[0]);
-                     Tensor gx = Tensor::zeros(in_shape, gy.dtype(), gy.device());
-                     RTSEG_DISPATCH_FLOATING(gy.dtype(), op, [&] {
-                       backward(gx.data<scalar_t>(), gy.data<scalar_t>(), g);
-                     });
-                     return autograd::TensorList{gx};
-                   });
+  autograd::record(
+      op, {x_in}, {y},
+      [op, g, in_shape, backward](const autograd::TensorList& grads, const std::vector<bool>&) {
+        const Tensor gy = as_contiguous(grads[0]);
+        Tensor gx = Tensor::zeros(in_shape, gy.dtype(), gy.device());
+        RTSEG_DISPATCH_FLOATING(gy.dtype(), op,
+                                [&] { backward(gx.data<scalar_t>(), gy.data<scalar_t>(), g); });
+        return autograd::TensorList{gx};
+      });
   return y;
 }
 
@@ -66,7 +65,9 @@ Tensor interpolate_bilinear(const Tensor& x, int64_t out_h, int64_t out_w, bool 
 Tensor interpolate_nearest(const Tensor& x, int64_t out_h, int64_t out_w) {
   return resize_impl(
       "interpolate_nearest", x, out_h, out_w,
-      [](auto* out, const auto* in, const cpu::ResizeGeometry& g) { cpu::nearest_forward(out, in, g); },
+      [](auto* out, const auto* in, const cpu::ResizeGeometry& g) {
+        cpu::nearest_forward(out, in, g);
+      },
       [](auto* grad_in, const auto* grad_out, const cpu::ResizeGeometry& g) {
         cpu::nearest_backward(grad_in, grad_out, g);
       });

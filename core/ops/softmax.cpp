@@ -33,16 +33,17 @@ Tensor softmax_impl(const char* op, const Tensor& x_in, int64_t dim, bool log_fo
     cpu::softmax_forward(y.data<scalar_t>(), x.data<scalar_t>(), g, log_form);
   });
   const Tensor y_saved = y.detach();
-  autograd::record(op, {x_in}, {y},
-                   [op, g, y_saved, log_form](const autograd::TensorList& grads, const std::vector<bool>&) {
-                     const Tensor gy = as_contiguous(grads[0]);
-                     Tensor gx = Tensor::empty(y_saved.shape(), y_saved.dtype(), y_saved.device());
-                     RTSEG_DISPATCH_FLOATING(y_saved.dtype(), op, [&] {
-                       cpu::softmax_backward(gx.data<scalar_t>(), y_saved.data<scalar_t>(),
-                                             gy.data<scalar_t>(), g, log_form);
-                     });
-                     return autograd::TensorList{gx};
-                   });
+  autograd::record(
+      op, {x_in}, {y},
+      [op, g, y_saved, log_form](const autograd::TensorList& grads, const std::vector<bool>&) {
+        const Tensor gy = as_contiguous(grads[0]);
+        Tensor gx = Tensor::empty(y_saved.shape(), y_saved.dtype(), y_saved.device());
+        RTSEG_DISPATCH_FLOATING(y_saved.dtype(), op, [&] {
+          cpu::softmax_backward(gx.data<scalar_t>(), y_saved.data<scalar_t>(), gy.data<scalar_t>(),
+                                g, log_form);
+        });
+        return autograd::TensorList{gx};
+      });
   return y;
 }
 
@@ -50,6 +51,8 @@ Tensor softmax_impl(const char* op, const Tensor& x_in, int64_t dim, bool log_fo
 
 Tensor softmax(const Tensor& x, int64_t dim) { return softmax_impl("softmax", x, dim, false); }
 
-Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_impl("log_softmax", x, dim, true); }
+Tensor log_softmax(const Tensor& x, int64_t dim) {
+  return softmax_impl("log_softmax", x, dim, true);
+}
 
 }  // namespace rtseg

@@ -41,7 +41,8 @@ void cross_entropy_pixels(T* loss, T* weight, T* prob, const T* logits, const in
       for (int64_t c = 0; c < g.c; ++c) total += std::exp(xn[c * g.s + s] - m);
       const T x_y = xn[y * g.s + s];
       const T w = class_weights ? class_weights[y] : T(1);
-      loss[i] = w * (m + std::log(total) - x_y);
+      // log Σ − (x_y − m), not (m + log Σ) − x_y, which would round away digits for large m.
+      loss[i] = w * (std::log(total) - (x_y - m));
       weight[i] = w;
       // Same arithmetic as softmax_forward, so OHEM's ranking sees the probabilities a softmax
       // would return (ties against the threshold are decided on these exact values).
@@ -63,7 +64,9 @@ void cross_entropy_backward(T* grad, const T* logits, const int64_t* target, con
     for (int64_t s = 0; s < g.s; ++s) {
       const int64_t i = n * g.s + s;
       const int64_t y = target[i];
-      const T k = y == ignore_index ? T(0) : static_cast<T>(scale(i)) * (class_weights ? class_weights[y] : T(1));
+      const T k = y == ignore_index
+                      ? T(0)
+                      : static_cast<T>(scale(i)) * (class_weights ? class_weights[y] : T(1));
       if (k == T(0)) {
         for (int64_t c = 0; c < g.c; ++c) gn[c * g.s + s] = T(0);
         continue;

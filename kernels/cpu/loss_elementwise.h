@@ -52,7 +52,8 @@ double balanced_bce_forward(const T* x, const T* t, int64_t n, const BalancedWei
 
 // d/dx = w·(σ(x) − t)/n, times the incoming gradient g.
 template <typename T>
-void balanced_bce_backward(T* grad, const T* x, const T* t, int64_t n, const BalancedWeights& w, T g) {
+void balanced_bce_backward(T* grad, const T* x, const T* t, int64_t n, const BalancedWeights& w,
+                           T g) {
   const T k = g / static_cast<T>(n);
   for (int64_t i = 0; i < n; ++i) {
     const T v = x[i];

@@ -14,7 +14,8 @@ struct ImageMapGeometry {
   int64_t m = 0;  // positions per image
 };
 
-// max and log Σ exp((v − max)/temp) of one image, i.e. log_softmax(v/temp)_i = (v_i − max)/temp − lse.
+// max and log Σ exp((v − max)/temp) of one image, i.e. log_softmax(v/temp)_i = (v_i − max)/temp −
+// lse.
 template <typename T>
 void tempered_logsumexp(const T* v, int64_t m, double temp, double& max_out, double& lse_out) {
   double mx = static_cast<double>(v[0]);
@@ -28,7 +29,8 @@ void tempered_logsumexp(const T* v, int64_t m, double temp, double& max_out, dou
 // Σ_n Σ_i p_t·(log p_t − log p_s), not yet scaled by T²/N. Terms with p_t = 0 (underflow)
 // contribute 0, as PyTorch's kl_div (xlogy) does.
 template <typename T>
-double kl_softmax_forward(const T* student, const T* teacher, const ImageMapGeometry& g, double temp) {
+double kl_softmax_forward(const T* student, const T* teacher, const ImageMapGeometry& g,
+                          double temp) {
   double total = 0.0;
   for (int64_t n = 0; n < g.n; ++n) {
     const T* s = student + n * g.m;

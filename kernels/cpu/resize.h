@@ -27,12 +27,13 @@ struct LinearTap {
 template <typename T>
 std::vector<LinearTap<T>> linear_taps(int64_t in, int64_t out, bool align_corners) {
   // align_corners: the corner centres coincide, so (in−1)/(out−1); a single output sits on 0.
-  const T scale = align_corners ? (out > 1 ? static_cast<T>(in - 1) / static_cast<T>(out - 1) : T(0))
-                                : static_cast<T>(in) / static_cast<T>(out);
+  const T scale = align_corners
+                      ? (out > 1 ? static_cast<T>(in - 1) / static_cast<T>(out - 1) : T(0))
+                      : static_cast<T>(in) / static_cast<T>(out);
   std::vector<LinearTap<T>> taps(static_cast<size_t>(out));
   for (int64_t d = 0; d < out; ++d) {
-    T src = align_corners ? scale * static_cast<T>(d)
-                          : scale * (static_cast<T>(d) + T(0.5)) - T(0.5);
+    T src =
+        align_corners ? scale * static_cast<T>(d) : scale * (static_cast<T>(d) + T(0.5)) - T(0.5);
     // Pixel-centre mapping puts the first outputs of an upsampling left of pixel 0: clamp there
     // (PyTorch does; a mirrored or extrapolated sample would differ at the border).
     if (src < T(0)) src = T(0);
@@ -118,7 +119,8 @@ void nearest_forward(T* out, const T* in, const ResizeGeometry& g) {
     T* dst = out + p * g.out_h * g.out_w;
     for (int64_t oy = 0; oy < g.out_h; ++oy) {
       const T* row = src + ty[static_cast<size_t>(oy)] * g.in_w;
-      for (int64_t ox = 0; ox < g.out_w; ++ox) dst[oy * g.out_w + ox] = row[tx[static_cast<size_t>(ox)]];
+      for (int64_t ox = 0; ox < g.out_w; ++ox)
+        dst[oy * g.out_w + ox] = row[tx[static_cast<size_t>(ox)]];
     }
   }
 }
@@ -133,7 +135,8 @@ void nearest_backward(T* grad_in, const T* grad_out, const ResizeGeometry& g) {
     const T* go = grad_out + p * g.out_h * g.out_w;
     for (int64_t oy = 0; oy < g.out_h; ++oy) {
       T* row = gi + ty[static_cast<size_t>(oy)] * g.in_w;
-      for (int64_t ox = 0; ox < g.out_w; ++ox) row[tx[static_cast<size_t>(ox)]] += go[oy * g.out_w + ox];
+      for (int64_t ox = 0; ox < g.out_w; ++ox)
+        row[tx[static_cast<size_t>(ox)]] += go[oy * g.out_w + ox];
     }
   }
 }

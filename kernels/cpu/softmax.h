@@ -35,8 +35,10 @@ void softmax_forward(T* y, const T* x, const SoftmaxGeometry& g, bool log_form) 
     T total = 0;
     for (int64_t k = 0; k < g.dim; ++k) total += std::exp(xr[k * stride] - m);
     if (log_form) {
-      const T lse = m + std::log(total);
-      for (int64_t k = 0; k < g.dim; ++k) yr[k * stride] = xr[k * stride] - lse;
+      // (x − m) − log Σ rather than x − (m + log Σ): the latter rounds m + log Σ to the
+      // precision of m first and loses digits when |m| is large.
+      const T log_total = std::log(total);
+      for (int64_t k = 0; k < g.dim; ++k) yr[k * stride] = (xr[k * stride] - m) - log_total;
     } else {
       for (int64_t k = 0; k < g.dim; ++k) yr[k * stride] = std::exp(xr[k * stride] - m) / total;
     }
@@ -55,7 +57,8 @@ void softmax_backward(T* gx, const T* y, const T* gy, const SoftmaxGeometry& g, 
     T dot = 0;
     if (log_form) {
       for (int64_t k = 0; k < g.dim; ++k) dot += gr[k * stride];
-      for (int64_t k = 0; k < g.dim; ++k) out[k * stride] = gr[k * stride] - std::exp(yr[k * stride]) * dot;
+      for (int64_t k = 0; k < g.dim; ++k)
+        out[k * stride] = gr[k * stride] - std::exp(yr[k * stride]) * dot;
     } else {
       for (int64_t k = 0; k < g.dim; ++k) dot += gr[k * stride] * yr[k * stride];
       for (int64_t k = 0; k < g.dim; ++k) out[k * stride] = yr[k * stride] * (gr[k * stride] - dot);
