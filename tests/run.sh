@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir="${1:-build}"
 
-packages=(build-essential cmake ninja-build pkg-config catch2 libfmt-dev libstb-dev)
+packages=(build-essential cmake ninja-build pkg-config catch2 libfmt-dev libstb-dev nlohmann-json3-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p .deps/debs
 cd .deps/debs
-apt-get download catch2 libfmt-dev libfmt9
+apt-get download catch2 libfmt-dev libfmt9 nlohmann-json3-dev
 ls -l
