@@ -1,0 +1,97 @@
+// The PyTorch parity harness (llm.c's pattern): a Python script in tools/reference builds the
+// same model in PyTorch, runs one forward/backward and writes weights, input, outputs, loss and
+// every parameter gradient into a safetensors file; the test loads it into rtseg by name, runs
+// the same step and compares tensor by tensor.
+//
+// Each parity executable is built with RTSEG_PARITY_MAIN(file): it exits 77 (CTest: skipped) when
+// the reference file is absent, i.e. when no Python with PyTorch was found at configure time.
+#pragma once
+
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+
+#include "core/safetensors.h"
+#include "layers/module.h"
+#include "layers/state_dict.h"
+
+namespace rtseg::parity {
+
+inline std::string data_dir() {
+  const char* dir = std::getenv("RTSEG_PARITY_DIR");
+  return dir ? dir : ".";
+}
+
+inline std::string reference_path(const std::string& file) { return data_dir() + "/" + file; }
+
+// Entries under "<prefix>/" with the prefix removed.
+inline std::map<std::string, Tensor> section(const SafetensorsFile& f, const std::string& prefix) {
+  std::map<std::string, Tensor> out;
+  for (const std::string& name : f.names()) {
+    if (name.rfind(prefix + "/", 0) == 0) out[name.substr(prefix.size() + 1)] = f.tensor(name);
+  }
+  return out;
+}
+
+// Loads "param/*" and "buffer/*" into the module; every key must match (strict).
+inline void load_reference_weights(Module& m, const SafetensorsFile& f) {
+  std::map<std::string, Tensor> all = section(f, "param");
+  for (auto& [k, t] : section(f, "buffer")) all[k] = t;
+  load_state_dict(m, all, true);
+}
+
+// max|a − b| / max(max|b|, floor): one number per tensor, insensitive to elements near zero.
+inline double normalized_error(const Tensor& actual, const Tensor& expected, double floor = 1e-6) {
+  REQUIRE(actual.shape() == expected.shape());
+  const std::vector<double> a = actual.to_doubles(), b = expected.to_doubles();
+  double diff = 0, scale = floor;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::isnan(a[i])) return INFINITY;
+    diff = std::max(diff, std::abs(a[i] - b[i]));
+    scale = std::max(scale, std::abs(b[i]));
+  }
+  return diff / scale;
+}
+
+inline void require_match(const std::string& what, const Tensor& actual, const Tensor& expected,
+                          double tolerance) {
+  const double e = normalized_error(actual, expected);
+  INFO(what << ": normalized error " << e << " (tolerance " << tolerance << ")");
+  CHECK(e <= tolerance);
+}
+
+// Compares every parameter's gradient with "grad/<key>".
+inline void require_gradients_match(const Module& m, const SafetensorsFile& f, double tolerance) {
+  const std::map<std::string, Tensor> grads = section(f, "grad");
+  size_t compared = 0;
+  for (const auto& [name, p] : m.named_parameters()) {
+    auto it = grads.find(name);
+    INFO("parameter " << name);
+    REQUIRE(it != grads.end());
+    REQUIRE(p.grad().defined());
+    require_match("grad " + name, p.grad(), it->second, tolerance);
+    ++compared;
+  }
+  REQUIRE(compared == grads.size());
+}
+
+inline int run_if_present(const std::string& file, int argc, char** argv) {
+  const std::string path = reference_path(file);
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    std::fclose(f);
+    return Catch::Session().run(argc, argv);
+  }
+  std::printf("skipped: %s not found (PyTorch reference files are made at test time when a python3 "
+              "with torch was found at configure time)\n", path.c_str());
+  return 77;
+}
+
+}  // namespace rtseg::parity
+
+#define RTSEG_PARITY_MAIN(file) \
+  int main(int argc, char** argv) { return ::rtseg::parity::run_if_present(file, argc, argv); }
