@@ -32,7 +32,10 @@ const CudaAvailability& cuda_availability() {
 }
 
 void* cuda_allocate(size_t bytes, int device_index) {
-  cuda::context(device_index);  // checks that the device exists, with the reason if not
+  const CudaAvailability& a = cuda_availability();
+  RTSEG_CHECK(a.device_count > 0, "cannot allocate on cuda:{}: {}", device_index, a.reason);
+  RTSEG_CHECK(device_index >= 0 && device_index < a.device_count,
+              "cannot allocate on cuda:{}: only {} device(s) present", device_index, a.device_count);
   return cuda::allocate(bytes, device_index);
 }
 
