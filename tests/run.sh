@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir="${1:-build}"
 
-packages=(build-essential cmake ninja-build pkg-config catch2 libfmt-dev libstb-dev nlohmann-json3-dev)
+# python3-torch (CPU) only generates the PyTorch parity references; rtseg never needs Python.
+packages=(build-essential cmake ninja-build pkg-config catch2 libfmt-dev libstb-dev nlohmann-json3-dev
+  python3 python3-torch)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
