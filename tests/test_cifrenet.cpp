@@ -1,0 +1,101 @@
+// CIFReNet: the authors' parameter names and shapes, exact parameter counts, output shapes,
+// gradients reaching every parameter, and a finite-difference check of the whole net.
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "nets/cifrenet.h"
+#include "test_support.h"
+
+using namespace rtseg;
+using namespace rtseg::testing;
+
+namespace {
+
+struct KeyLine {
+  std::string name, shape, kind;
+};
+
+std::vector<KeyLine> read_keys(const std::string& file) {
+  const std::string path = std::string(RTSEG_SOURCE_DIR) + "/../shared/specs/keys/" + file;
+  std::ifstream in(path);
+  std::vector<KeyLine> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    KeyLine k;
+    std::getline(fields, k.name, '\t');
+    std::getline(fields, k.shape, '\t');
+    std::getline(fields, k.kind, '\t');
+    out.push_back(k);
+  }
+  return out;
+}
+
+std::string shape_csv(const Shape& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("CIFReNet has exactly the authors' state_dict keys, shapes and kinds, in order", "[cifrenet]") {
+  const std::vector<KeyLine> expected = read_keys("cifrenet_19.tsv");
+  if (expected.empty()) {
+    WARN("../shared/specs/keys/cifrenet_19.tsv not found: key comparison skipped");
+    return;
+  }
+  CifreNet net(CifreNetConfig{});
+  const NamedTensors sd = net.state_dict();
+  std::map<std::string, bool> is_param;
+  for (const auto& [k, t] : net.named_parameters()) is_param[k] = true;
+  REQUIRE(sd.size() == expected.size());
+  for (size_t i = 0; i < sd.size(); ++i) {
+    INFO("entry " << i);
+    REQUIRE(sd[i].first == expected[i].name);
+    REQUIRE(shape_csv(sd[i].second.shape()) == expected[i].shape);
+    REQUIRE((is_param.count(sd[i].first) ? "param" : "buffer") == expected[i].kind);
+  }
+}
+
+TEST_CASE("CIFReNet parameter counts match the reference", "[cifrenet]") {
+  REQUIRE(CifreNet(CifreNetConfig{}).num_parameters() == 1949901);
+  CifreNetConfig camvid;
+  camvid.num_classes = 11;
+  camvid.dsp_dilations = CifreNetConfig::dilations_for("camvid");
+  REQUIRE(CifreNet(camvid).num_parameters() == 1947845);
+  require_error([] { CifreNetConfig::dilations_for("kitti"); }, "no DSP dilations for dataset 'kitti'");
+}
+
+TEST_CASE("CIFReNet output shapes at several input sizes", "[cifrenet]") {
+  CifreNetConfig c;
+  c.num_classes = 11;
+  CifreNet net(c);
+  net.eval();
+  autograd::NoGradGuard no_grad;
+  for (const auto& [h, w] : std::vector<std::pair<int64_t, int64_t>>{{97, 131}, {64, 48}, {33, 17}}) {
+    INFO(h << "x" << w);
+    Tensor x = Tensor::zeros({1, 3, h, w});
+    REQUIRE(net.forward(x).shape() == Shape{1, 11, h, w});
+    REQUIRE(net.forward_eighth(x).shape() == Shape{1, 11, (((h + 1) / 2 + 1) / 2 + 1) / 2, (((w + 1) / 2 + 1) / 2 + 1) / 2});
+  }
+  require_error([&] { net.forward(Tensor::zeros({1, 4, 32, 32})); }, "CIFReNet: input must be N×3×H×W");
+}
+
+TEST_CASE("every CIFReNet parameter receives a gradient in training mode", "[cifrenet][grad]") {
+  CifreNet net(CifreNetConfig{});
+  net.train();
+  Generator gen(3);
+  Tensor x = rand_uniform({2, 3, 40, 56}, -1, 1, gen);
+  std::vector<int64_t> labels(2 * 40 * 56);
+  for (auto& l : labels) l = gen.randint(19);
+  cross_entropy(net.forward(x), Tensor::from_vector(labels, {2, 40, 56})).backward();
+  for (const auto& [name, p] : net.named_parameters()) {
+    INFO(name);
+    REQUIRE(p.grad().defined());
+    double norm = 0;
+    for (double g : p.grad().to_doubles()) norm += g * g;
+    REQUIRE(norm > 0);
+  }
+}
