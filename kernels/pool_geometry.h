@@ -1,17 +1,11 @@
-// Geometry of 2-D pooling over NCHW planes, shared by the CPU reference kernels and, later, the
-// CUDA kernels, so every backend agrees on PyTorch's output sizes, window clipping and average
+// Geometry of 2-D pooling over NCHW planes, shared by the CPU reference kernels and the CUDA
+// kernels, so every backend agrees on PyTorch's output sizes, window clipping and average
 // divisors (the places where pooling implementations usually disagree).
 #pragma once
 
 #include <cstdint>
 
-#ifndef RTSEG_HOST_DEVICE
-#ifdef __CUDACC__
-#define RTSEG_HOST_DEVICE __host__ __device__
-#else
-#define RTSEG_HOST_DEVICE
-#endif
-#endif
+#include "kernels/host_device.h"
 
 namespace rtseg {
 
@@ -71,6 +65,34 @@ RTSEG_HOST_DEVICE inline int64_t adaptive_start(int64_t i, int64_t in, int64_t o
 }
 RTSEG_HOST_DEVICE inline int64_t adaptive_end(int64_t i, int64_t in, int64_t out) {
   return ((i + 1) * in + out - 1) / out;
+}
+
+// The inverse of the windows, for backward passes written as gathers (one thread per input
+// element, no atomics): the outputs [begin, end) whose windows contain input index i.
+struct PoolSpan {
+  int64_t begin, end;
+};
+
+// Output o's window (before clipping) covers padded positions [o·stride, o·stride + kernel);
+// input i sits at padded position i + pad. Clipping a window to the input never removes an input
+// index from it, so the unclipped windows give exactly the covering outputs.
+RTSEG_HOST_DEVICE inline PoolSpan pool_outputs_covering(int64_t i, int64_t kernel, int64_t stride,
+                                                        int64_t pad, int64_t out) {
+  const int64_t at = i + pad;  // ≥ 0
+  // Smallest o with o·stride + kernel > at, and one past the largest o with o·stride ≤ at.
+  const int64_t begin = at < kernel ? 0 : (at - kernel) / stride + 1;
+  int64_t end = at / stride + 1;
+  if (end > out) end = out;
+  return {begin, end > begin ? end : begin};
+}
+
+// Adaptive cell o covers [floor(o·in/out), ceil((o+1)·in/out)); it contains i exactly when
+// floor(i·out/in) ≤ o < ceil((i+1)·out/in).
+RTSEG_HOST_DEVICE inline PoolSpan adaptive_outputs_covering(int64_t i, int64_t in, int64_t out) {
+  const int64_t begin = i * out / in;
+  int64_t end = ((i + 1) * out + in - 1) / in;
+  if (end > out) end = out;
+  return {begin, end > begin ? end : begin};
 }
 
 }  // namespace rtseg

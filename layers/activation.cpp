@@ -1,6 +1,7 @@
 #include "layers/activation.h"
 
 #include "core/ops/activation.h"
+#include "core/profile.h"
 
 namespace rtseg {
 
@@ -9,10 +10,23 @@ PReLU::PReLU(int64_t num_parameters, double init) {
   weight = register_parameter("weight", Tensor::full({num_parameters}, init));
 }
 
-Tensor PReLU::forward(const Tensor& x) { return prelu(x, weight); }
-Tensor ReLU::forward(const Tensor& x) { return relu(x); }
-Tensor ReLU6::forward(const Tensor& x) { return relu6(x); }
-Tensor LeakyReLU::forward(const Tensor& x) { return leaky_relu(x, slope_); }
-Tensor Sigmoid::forward(const Tensor& x) { return sigmoid(x); }
+namespace {
+
+Tensor reported(OpCost::Kind kind, const Tensor& y) {
+  OpCost cost{kind};
+  cost.elements = y.numel();
+  report_cost(cost);
+  return y;
+}
+
+}  // namespace
+
+Tensor PReLU::forward_impl(const Tensor& x) { return reported(OpCost::Kind::PReLU, prelu(x, weight)); }
+Tensor ReLU::forward_impl(const Tensor& x) { return relu(x); }
+Tensor ReLU6::forward_impl(const Tensor& x) { return relu6(x); }
+Tensor LeakyReLU::forward_impl(const Tensor& x) {
+  return reported(OpCost::Kind::LeakyReLU, leaky_relu(x, slope_));
+}
+Tensor Sigmoid::forward_impl(const Tensor& x) { return sigmoid(x); }
 
 }  // namespace rtseg

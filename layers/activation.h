@@ -9,27 +9,27 @@ namespace rtseg {
 class PReLU : public Module {
  public:
   explicit PReLU(int64_t num_parameters = 1, double init = 0.25);
-  Tensor forward(const Tensor& x) override;
+  Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "PReLU"; }
   Tensor weight;
 };
 
 class ReLU : public Module {
  public:
-  Tensor forward(const Tensor& x) override;
+  Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "ReLU"; }
 };
 
 class ReLU6 : public Module {
  public:
-  Tensor forward(const Tensor& x) override;
+  Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "ReLU6"; }
 };
 
 class LeakyReLU : public Module {
  public:
   explicit LeakyReLU(double negative_slope = 0.01) : slope_(negative_slope) {}
-  Tensor forward(const Tensor& x) override;
+  Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "LeakyReLU"; }
 
  private:
@@ -38,7 +38,7 @@ class LeakyReLU : public Module {
 
 class Sigmoid : public Module {
  public:
-  Tensor forward(const Tensor& x) override;
+  Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "Sigmoid"; }
 };
 

@@ -17,14 +17,17 @@ ChannelAttention::ChannelAttention(int64_t channels, int64_t hidden, Generator& 
 }
 
 Tensor ChannelAttention::weights(const Tensor& x) {
+  ModuleScope scope(this);
   RTSEG_CHECK(x.dim() == 4 && x.size(1) == channels_, "ChannelAttention: expected N×{}×H×W, got {}",
               channels_, x.describe());
   const int64_t n = x.size(0);
   Tensor pooled = reshape(mean(x, {2, 3}), {n, channels_});
-  return reshape(channel_excitation->forward(pooled), {n, channels_, 1, 1});
+  Tensor a = reshape(channel_excitation->forward(pooled), {n, channels_, 1, 1});
+  scope.set_output(a);
+  return a;
 }
 
-Tensor ChannelAttention::forward(const Tensor& x) { return mul(x, weights(x)); }
+Tensor ChannelAttention::forward_impl(const Tensor& x) { return mul(x, weights(x)); }
 
 SpatialAttention::SpatialAttention(int64_t guidance_channels, int64_t kernel, bool bias, bool residual,
                                    Generator& gen)
@@ -58,8 +61,11 @@ Tensor SpatialAttention::attention_map(const Tensor& features, const Tensor& gui
 }
 
 Tensor SpatialAttention::forward(const Tensor& features, const Tensor& guidance) {
+  ModuleScope scope(this);
   Tensor a = attention_map(features, guidance);
-  return mul(features, residual_ ? add_scalar(a, 1.0) : a);
+  Tensor y = mul(features, residual_ ? add_scalar(a, 1.0) : a);
+  scope.set_output(y);
+  return y;
 }
 
 }  // namespace rtseg

@@ -23,7 +23,7 @@ class ChannelAttention : public Module {
   // The N×C×1×1 channel weights computed from x.
   Tensor weights(const Tensor& x);
   // x scaled by its own channel weights.
-  Tensor forward(const Tensor& x) override;
+  Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "ChannelAttention"; }
 
   std::shared_ptr<Sequential> channel_excitation;

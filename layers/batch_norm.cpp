@@ -1,6 +1,7 @@
 #include "layers/batch_norm.h"
 
 #include "core/ops/norm.h"
+#include "core/profile.h"
 
 namespace rtseg {
 
@@ -14,8 +15,11 @@ BatchNorm2d::BatchNorm2d(int64_t channels, double momentum, double eps)
   num_batches_tracked = register_buffer("num_batches_tracked", Tensor::zeros({}, DType::I64));
 }
 
-Tensor BatchNorm2d::forward(const Tensor& x) {
+Tensor BatchNorm2d::forward_impl(const Tensor& x) {
   Tensor y = batch_norm(x, weight, bias, running_mean, running_var, is_training(), momentum_, eps_);
+  OpCost cost{OpCost::Kind::BatchNorm};
+  cost.elements = y.numel();
+  report_cost(cost);
   if (is_training()) {
     // A scalar counter: a host round trip on the GPU is negligible next to the conv it follows.
     num_batches_tracked.fill(static_cast<double>(num_batches_tracked.item()) + 1.0);

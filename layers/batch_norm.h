@@ -10,7 +10,7 @@ namespace rtseg {
 class BatchNorm2d : public Module {
  public:
   explicit BatchNorm2d(int64_t channels, double momentum = 0.1, double eps = 1e-5);
-  Tensor forward(const Tensor& x) override;
+  Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "BatchNorm2d"; }
 
   int64_t channels() const { return channels_; }

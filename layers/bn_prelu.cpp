@@ -7,6 +7,6 @@ BNPReLU::BNPReLU(int64_t channels) {
   act = register_module("act", std::make_shared<PReLU>(channels));
 }
 
-Tensor BNPReLU::forward(const Tensor& x) { return act->forward(bn->forward(x)); }
+Tensor BNPReLU::forward_impl(const Tensor& x) { return act->forward(bn->forward(x)); }
 
 }  // namespace rtseg

@@ -12,7 +12,7 @@ namespace rtseg {
 class BNPReLU : public Module {
  public:
   explicit BNPReLU(int64_t channels);
-  Tensor forward(const Tensor& x) override;
+  Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "BNPReLU"; }
   std::shared_ptr<BatchNorm2d> bn;
   std::shared_ptr<PReLU> act;

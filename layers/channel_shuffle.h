@@ -9,7 +9,7 @@ namespace rtseg {
 class ChannelShuffle : public Module {
  public:
   explicit ChannelShuffle(int64_t groups);
-  Tensor forward(const Tensor& x) override;
+  Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "ChannelShuffle"; }
   int64_t groups() const { return groups_; }
 

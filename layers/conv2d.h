@@ -21,7 +21,7 @@ struct Conv2dOptions {
 class Conv2d : public Module {
  public:
   Conv2d(const Conv2dOptions& options, Generator& gen);
-  Tensor forward(const Tensor& x) override;
+  Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "Conv2d"; }
 
   const Conv2dOptions& options() const { return options_; }

@@ -10,7 +10,7 @@ namespace rtseg {
 class Dropout : public Module {
  public:
   explicit Dropout(double p = 0.5, uint64_t seed = 0);
-  Tensor forward(const Tensor& x) override;
+  Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "Dropout"; }
   Generator& generator() { return gen_; }
 

@@ -1,5 +1,7 @@
 #include "layers/module.h"
 
+#include "core/profile.h"
+
 namespace rtseg {
 
 namespace {
@@ -21,8 +23,25 @@ void replace_data(const Tensor& t, const Tensor& src) {
 
 }  // namespace
 
-Tensor Module::forward(const Tensor&) {
+Tensor Module::forward_impl(const Tensor&) {
   fail("{}: has no single-input forward (it cannot be used inside a Sequential)", type_name());
+}
+
+Tensor Module::forward(const Tensor& x) {
+  ForwardObserver* o = forward_observer();
+  if (!o) return forward_impl(x);
+  o->on_enter(this);
+  Tensor y = forward_impl(x);
+  o->on_exit(this, &y);
+  return y;
+}
+
+ModuleScope::ModuleScope(const Module* m) : module_(m) {
+  if (ForwardObserver* o = forward_observer()) o->on_enter(module_);
+}
+
+ModuleScope::~ModuleScope() {
+  if (ForwardObserver* o = forward_observer()) o->on_exit(module_, output_);
 }
 
 void Module::check_new_name(const std::string& name) const {

@@ -49,9 +49,11 @@ class Module {
   // Short type name for summaries ("Conv2d", "BatchNorm2d", ...).
   virtual std::string type_name() const = 0;
 
-  // The single-input forward that Sequential chains. Modules with other signatures keep the
-  // default, which says so.
-  virtual Tensor forward(const Tensor& x);
+  // The single-input forward that Sequential chains: reports entry and exit to the forward
+  // observer (core/profile.h) around forward_impl, which subclasses implement. Modules with
+  // other signatures keep the default forward_impl, which says so, and open a ModuleScope.
+  Tensor forward(const Tensor& x);
+  virtual Tensor forward_impl(const Tensor& x);
 
  protected:
   // Registers a parameter (requires_grad on) / buffer / child under `name` and returns it.
@@ -72,6 +74,21 @@ class Module {
   NamedTensors buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
+};
+
+// Reports a module's forward to the observer for its lifetime (for forwards with other
+// signatures than forward(x)); set_output names the result.
+class ModuleScope {
+ public:
+  explicit ModuleScope(const Module* m);
+  ~ModuleScope();
+  ModuleScope(const ModuleScope&) = delete;
+  ModuleScope& operator=(const ModuleScope&) = delete;
+  void set_output(const Tensor& t) { output_ = &t; }
+
+ private:
+  const Module* module_;
+  const Tensor* output_ = nullptr;
 };
 
 }  // namespace rtseg

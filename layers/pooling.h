@@ -8,7 +8,7 @@ namespace rtseg {
 class AdaptiveAvgPool2d : public Module {
  public:
   explicit AdaptiveAvgPool2d(int64_t out_h = 1, int64_t out_w = 1) : out_h_(out_h), out_w_(out_w) {}
-  Tensor forward(const Tensor& x) override;
+  Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "AdaptiveAvgPool2d"; }
   int64_t out_h() const { return out_h_; }
   int64_t out_w() const { return out_w_; }

@@ -18,7 +18,7 @@ class Sequential : public Module {
     layers_.push_back(m);
     return register_module(std::to_string(layers_.size() - 1), m);
   }
-  Tensor forward(const Tensor& x) override;
+  Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "Sequential"; }
   size_t size() const { return layers_.size(); }
   Module& operator[](size_t i) const { return *layers_.at(i); }

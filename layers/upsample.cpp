@@ -14,7 +14,7 @@ std::shared_ptr<Upsample> Upsample::to_size(int64_t out_h, int64_t out_w, Mode m
   return std::shared_ptr<Upsample>(new Upsample(0, out_h, out_w, mode, align_corners));
 }
 
-Tensor Upsample::forward(const Tensor& x) {
+Tensor Upsample::forward_impl(const Tensor& x) {
   RTSEG_CHECK(x.dim() == 4, "Upsample: input must be N×C×H×W, got {}", x.describe());
   const int64_t h = factor_ > 0 ? x.size(2) * factor_ : h_;
   const int64_t w = factor_ > 0 ? x.size(3) * factor_ : w_;

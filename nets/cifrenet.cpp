@@ -31,7 +31,7 @@ MultiScaleContext::MultiScaleContext(int64_t channels, int64_t image_channels,
   conv_larger = register_module("conv_larger", std::make_shared<DenseSemanticPyramid>(channels, channels, dilations[2], 4, gen));
 }
 
-Tensor MultiScaleContext::forward(const Tensor& x) {
+Tensor MultiScaleContext::forward_impl(const Tensor& x) {
   Tensor s = conv_small->forward(x);
   Tensor m = conv_middle->forward(s);
   Tensor l = conv_larger->forward(m);
@@ -79,7 +79,7 @@ Tensor CifreNet::forward_eighth(const Tensor& x) {
   return final->forward(multi_scale->forward(f7));
 }
 
-Tensor CifreNet::forward(const Tensor& x) {
+Tensor CifreNet::forward_impl(const Tensor& x) {
   return interpolate_bilinear(forward_eighth(x), x.size(2), x.size(3), config_.align_corners);
 }
 

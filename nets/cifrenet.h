@@ -32,7 +32,7 @@ struct CifreNetConfig {
 class MultiScaleContext : public Module {
  public:
   MultiScaleContext(int64_t channels, int64_t image_channels, const DspDilations& dilations, Generator& gen);
-  Tensor forward(const Tensor& x) override;
+  Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "MultiScaleContext"; }
   std::shared_ptr<Sequential> pool;
   std::shared_ptr<DenseSemanticPyramid> conv_small, conv_middle, conv_larger;
@@ -42,7 +42,7 @@ class CifreNet : public Module {
  public:
   explicit CifreNet(const CifreNetConfig& config);
   // Logits at the input resolution (N × classes × H × W).
-  Tensor forward(const Tensor& x) override;
+  Tensor forward_impl(const Tensor& x) override;
   // Logits at 1/8 resolution, before the final upsampling (what the FPS protocol times).
   Tensor forward_eighth(const Tensor& x);
   std::string type_name() const override { return "CifreNet"; }

@@ -32,7 +32,7 @@ DenseSemanticPyramid::DenseSemanticPyramid(int64_t in, int64_t out, const std::a
   module_act = register_module("module_act", std::make_shared<PReLU>(out));
 }
 
-Tensor DenseSemanticPyramid::forward(const Tensor& x) {
+Tensor DenseSemanticPyramid::forward_impl(const Tensor& x) {
   Tensor r = down->forward(x);
   std::vector<Tensor> parts;
   for (auto& b : branches) parts.push_back(b->forward(r));

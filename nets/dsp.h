@@ -18,7 +18,7 @@ class DenseSemanticPyramid : public Module {
   // reduced = round(ratio·out) channels per path; 4 paths + pool make 5·reduced = out.
   DenseSemanticPyramid(int64_t in, int64_t out, const std::array<int64_t, 4>& dilations, int64_t groups,
                        Generator& gen);
-  Tensor forward(const Tensor& x) override;
+  Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "DenseSemanticPyramid"; }
 
   std::shared_ptr<Sequential> down, pool;

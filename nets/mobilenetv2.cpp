@@ -22,7 +22,7 @@ InvertedResidual::InvertedResidual(int64_t cin, int64_t cout, int64_t stride, in
   conv->push_back(std::make_shared<BatchNorm2d>(cout));
 }
 
-Tensor InvertedResidual::forward(const Tensor& x) {
+Tensor InvertedResidual::forward_impl(const Tensor& x) {
   Tensor y = conv->forward(x);
   return residual_ ? add(x, y) : y;
 }

@@ -16,7 +16,7 @@ class InvertedResidual : public Module {
  public:
   InvertedResidual(int64_t cin, int64_t cout, int64_t stride, int64_t expansion, int64_t dilation,
                    Generator& gen);
-  Tensor forward(const Tensor& x) override;
+  Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "InvertedResidual"; }
   bool has_residual() const { return residual_; }
   std::shared_ptr<Sequential> conv;

@@ -1,7 +1,9 @@
 // batch_norm: hand-checked training / eval outputs, the running-statistics update over two
 // steps, a naive formula on odd shapes, gradients in both modes, bad input.
+#include <algorithm>
 #include <cmath>
 
+#include "kernels/channel_chunks.h"
 #include "test_support.h"
 
 using namespace rtseg;
@@ -191,6 +193,51 @@ TEST_CASE("batch_norm backward gives only the gradients asked for", "[batch_norm
   // Σ x̂ over a channel is 0 in training.
   require_values(gamma.grad(), {0, 0, 0}, 1e-9);
   REQUIRE(!x.grad().defined());
+}
+
+// The CUDA per-channel reductions (batch_norm, prelu) cut each channel into chunks and let every
+// thread of a block walk its share with ChunkCursor; a value visited twice or never would be a
+// silently wrong sum on the GPU. The walk is plain host-device code, so it is checked here:
+// every (chunk, thread) pair of channel k, for block sizes 32..1024, visits exactly the channel's
+// values, each once.
+TEST_CASE("the CUDA reductions' chunk walk visits every value of a channel once", "[batch_norm]") {
+  struct Case {
+    int64_t n, c, s;
+  };
+  const std::vector<Case> cases = {{1, 1, 1},    {2, 3, 1},    {5, 2, 3},      {2, 7, 257},
+                                   {3, 1, 4096}, {1, 5, 4097}, {2, 32, 57600}, {2, 960, 3600},
+                                   {300, 2, 1},  {2, 1, 10000}};
+  for (const Case& t : cases) {
+    for (int64_t threads : {32, 256, 1024}) {
+      const ChannelChunks plan = plan_channel_chunks(t.n, t.c, t.s, threads);
+      const int64_t count = t.n * t.s;
+      INFO("n " << t.n << " c " << t.c << " s " << t.s << " threads " << threads << ": "
+                << plan.parts << " chunks of " << plan.chunk);
+      REQUIRE(plan.chunk % threads == 0);
+      REQUIRE(plan.parts * plan.chunk >= count);
+      REQUIRE((plan.parts - 1) * plan.chunk < count);  // no empty chunk
+      REQUIRE(plan.parts <= std::max<int64_t>(1, (1024 + t.c - 1) / t.c));
+      for (int64_t k : {int64_t(0), t.c - 1}) {
+        std::vector<int> seen(static_cast<size_t>(t.n * t.c * t.s), 0);
+        for (int64_t p = 0; p < plan.parts; ++p) {
+          for (int64_t th = 0; th < threads; ++th) {
+            for (ChunkCursor at(plan, t.n, t.c, t.s, k, p, th, threads); at.valid(); at.advance()) {
+              ++seen[static_cast<size_t>(at.offset())];
+            }
+          }
+        }
+        int64_t wrong = 0;
+        for (int64_t b = 0; b < t.n; ++b) {
+          for (int64_t kk = 0; kk < t.c; ++kk) {
+            for (int64_t i = 0; i < t.s; ++i) {
+              wrong += seen[static_cast<size_t>((b * t.c + kk) * t.s + i)] != (kk == k ? 1 : 0);
+            }
+          }
+        }
+        REQUIRE(wrong == 0);
+      }
+    }
+  }
 }
 
 TEST_CASE("batch_norm rejects bad input with the op's name", "[batch_norm][errors]") {

@@ -23,7 +23,7 @@ class Block : public Module {
     conv->push_back(std::make_shared<PReLU>(4));
     head = register_module("head", std::make_shared<Conv2d>(Conv2dOptions{4, 2, 1}, gen));
   }
-  Tensor forward(const Tensor& x) override { return head->forward(conv->forward(x)); }
+  Tensor forward_impl(const Tensor& x) override { return head->forward(conv->forward(x)); }
   std::string type_name() const override { return "Block"; }
   std::shared_ptr<Sequential> conv;
   std::shared_ptr<Conv2d> head;

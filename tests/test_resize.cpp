@@ -5,6 +5,7 @@
 #include <cmath>
 #include <tuple>
 
+#include "kernels/cpu/resize.h"
 #include "test_support.h"
 
 using namespace rtseg;
@@ -215,6 +216,87 @@ TEST_CASE("resize backward is the transpose of the forward on large maps", "[res
     const double rhs = sum(mul(x.detach(), x.grad())).item();
     REQUIRE(lhs.item() == Approx(rhs).epsilon(1e-12));
   }
+}
+
+namespace {
+
+// The backward gathers of kernels/cpu/resize.h (what the CUDA kernels run per input element)
+// over every element, against the CPU scatter: equal bit for bit, for every plane.
+template <typename T>
+void require_gathers_equal_scatters(const cpu::ResizeGeometry& g, bool align_corners,
+                                    Generator& gen) {
+  INFO(g.in_h << "x" << g.in_w << " -> " << g.out_h << "x" << g.out_w << " align_corners "
+              << align_corners << (sizeof(T) == 4 ? " float" : " double"));
+  Tensor go_t = rand_uniform({g.planes, 1, g.out_h, g.out_w}, -1, 1, gen,
+                             sizeof(T) == 4 ? DType::F32 : DType::F64);
+  const T* go = go_t.data<T>();
+  const size_t n_in = static_cast<size_t>(g.planes * g.in_h * g.in_w);
+  std::vector<T> scatter(n_in, T(0)), gather(n_in, T(-7));
+  std::vector<T> scatter_nearest(n_in, T(0)), gather_nearest(n_in, T(-7));
+  cpu::bilinear_backward(scatter.data(), go, g, align_corners);
+  cpu::nearest_backward(scatter_nearest.data(), go, g);
+  const T sh = cpu::linear_scale<T>(g.in_h, g.out_h, align_corners);
+  const T sw = cpu::linear_scale<T>(g.in_w, g.out_w, align_corners);
+  const float nh = cpu::nearest_scale(g.in_h, g.out_h), nw = cpu::nearest_scale(g.in_w, g.out_w);
+  for (int64_t p = 0; p < g.planes; ++p) {
+    const T* gp = go + p * g.out_h * g.out_w;
+    for (int64_t iy = 0; iy < g.in_h; ++iy) {
+      for (int64_t ix = 0; ix < g.in_w; ++ix) {
+        const size_t i = static_cast<size_t>((p * g.in_h + iy) * g.in_w + ix);
+        gather[i] =
+            cpu::bilinear_input_grad(gp, g, sh, sw, align_corners, iy, ix,
+                                     cpu::linear_sources(iy, sh, g.in_h, g.out_h, align_corners),
+                                     cpu::linear_sources(ix, sw, g.in_w, g.out_w, align_corners));
+        gather_nearest[i] =
+            cpu::nearest_input_grad(gp, g.out_w, cpu::nearest_sources(iy, nh, g.in_h, g.out_h),
+                                    cpu::nearest_sources(ix, nw, g.in_w, g.out_w));
+      }
+    }
+  }
+  size_t bilinear_mismatches = 0, nearest_mismatches = 0;
+  for (size_t i = 0; i < n_in; ++i) {
+    bilinear_mismatches += gather[i] != scatter[i];
+    nearest_mismatches += gather_nearest[i] != scatter_nearest[i];
+  }
+  REQUIRE(bilinear_mismatches == 0);
+  REQUIRE(nearest_mismatches == 0);
+}
+
+}  // namespace
+
+TEST_CASE("the per-element gathers of the CUDA backward equal the CPU scatter exactly",
+          "[resize][grad]") {
+  Generator gen(7);
+  const std::vector<std::array<int64_t, 4>> sizes = {
+      {16, 32, 128, 256}, {45, 80, 360, 640}, {97, 131, 200, 301}, {97, 131, 31, 47},
+      {97, 131, 13, 262}, {1, 1, 7, 9},       {5, 3, 97, 131},     {33, 17, 1, 5},
+      {7, 9, 7, 9},       {64, 128, 128, 256}};
+  for (const auto& s : sizes) {
+    cpu::ResizeGeometry g;
+    g.planes = 2;
+    g.in_h = s[0];
+    g.in_w = s[1];
+    g.out_h = s[2];
+    g.out_w = s[3];
+    for (bool ac : {true, false}) {
+      require_gathers_equal_scatters<float>(g, ac, gen);
+      require_gathers_equal_scatters<double>(g, ac, gen);
+    }
+  }
+  // PIDNet's ×8 to 1024×2048 along each axis (one plane, and a thin map so it stays fast).
+  cpu::ResizeGeometry wide;
+  wide.planes = 1;
+  wide.in_h = 2;
+  wide.in_w = 256;
+  wide.out_h = 16;
+  wide.out_w = 2048;
+  require_gathers_equal_scatters<float>(wide, true, gen);
+  cpu::ResizeGeometry tall = wide;
+  tall.in_h = 128;
+  tall.in_w = 2;
+  tall.out_h = 1024;
+  tall.out_w = 16;
+  require_gathers_equal_scatters<float>(tall, true, gen);
 }
 
 TEST_CASE("resize reads non-contiguous views", "[resize]") {

@@ -1,4 +1,7 @@
 // Losses for dense prediction. Logits are N×C×H×W; class targets are int64 N×H×W.
+// Every loss runs on the CPU and on CUDA; on CUDA the reduced result is a 0-dim device tensor
+// computed without any host synchronisation (OHEM's selection included), with deterministic
+// reductions (fixed order), and the backward reads the incoming gradient on the device.
 #pragma once
 
 #include "core/tensor.h"
@@ -10,7 +13,9 @@ enum class Reduction { Mean, Sum, None };
 // Cross-entropy with an ignored label and optional per-class weights (C-vector), PyTorch
 // semantics: Mean = Σ w_y·nll / Σ w_y over non-ignored pixels; Sum = Σ w_y·nll; None = the
 // N×H×W map of w_y·nll with 0 at ignored pixels. A target outside [0, C) that is not
-// ignore_index is an error. Mean over zero kept pixels (or zero total weight) is 0, not NaN.
+// ignore_index is an error on the CPU; on CUDA, where checking would synchronise, such a pixel
+// makes its loss (and any reduction over it) NaN instead. Mean over zero kept pixels (or zero
+// total weight) is 0, not NaN.
 // Logits may also be N×C (target N) or N×C×d1×…×dk (target N×d1×…×dk). The gradient flows to
 // the logits only; the class weights are constants. PIDNet's auxiliary term Σ w·nll / (N·H·W)
 // (PIDNET_S.md §4) is mean(cross_entropy(..., Reduction::None)).

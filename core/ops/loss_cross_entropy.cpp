@@ -1,4 +1,6 @@
-// cross_entropy and PIDNet's OHEM cross-entropy: one per-pixel kernel, two reductions.
+// cross_entropy and PIDNet's OHEM cross-entropy: one per-pixel kernel, two reductions. On the
+// CPU the reductions run here; on CUDA they run on the device (kernels/cuda/loss_cross_entropy.h)
+// and the results, the OHEM selection and the backward scale factors stay there.
 #include "kernels/cpu/loss_cross_entropy.h"
 
 #include <memory>
@@ -7,6 +9,7 @@
 #include "core/dispatch.h"
 #include "core/op_checks.h"
 #include "core/ops/loss.h"
+#include "kernels/cuda/loss_cross_entropy.h"
 
 namespace rtseg {
 
@@ -23,7 +26,6 @@ ClassMapInputs prepare(const char* op, const Tensor& logits, const Tensor& targe
   check::floating(op, logits, "logits");
   RTSEG_CHECK(logits.dim() >= 2, "{}: logits must be N×C or N×C×H×W, got {}", op,
               logits.describe());
-  check::cpu_kernel(op, logits);
   check::defined(op, target, "target");
   RTSEG_CHECK(target.dtype() == DType::I64, "{}: target must hold int64 class indices, got {}", op,
               target.describe());
@@ -47,6 +49,9 @@ ClassMapInputs prepare(const char* op, const Tensor& logits, const Tensor& targe
   in.logits = as_contiguous(logits);
   in.target = as_contiguous(target);
   // A label outside the classes would index past the logits: refuse it here, with its place.
+  // (On CUDA that check would cost a host synchronisation: the kernels never index with such a
+  // label and turn its loss into NaN instead.)
+  if (!in.target.device().is_cpu()) return in;
   const int64_t* t = in.target.data<int64_t>();
   for (int64_t i = 0; i < in.target.numel(); ++i) {
     RTSEG_CHECK(
@@ -66,12 +71,104 @@ Tensor scalar_tensor(double value, const Tensor& like) {
   return Tensor::full(Shape{}, value, like.dtype(), like.device());
 }
 
+#ifdef RTSEG_HAVE_CUDA
+// The CUDA paths: every value the backward needs is a device tensor captured by the node.
+template <typename T>
+void backward_cuda(const Tensor& gx, const ClassMapInputs& in, int64_t ignore_index,
+                   const cuda::CrossEntropyGradScale<T>& scale) {
+  cuda::cross_entropy_backward(gx.data<T>(), in.logits.data<T>(), in.target.data<int64_t>(),
+                               weights_ptr<T>(in), in.g, ignore_index, scale,
+                               cuda::stream_of(gx.device().index));
+}
+
+Tensor cross_entropy_cuda(const char* op, const Tensor& logits, const ClassMapInputs& in,
+                          int64_t ignore_index, Reduction reduction) {
+  const Device device = in.logits.device();
+  const cuda::Stream stream = cuda::stream_of(device.index);
+  const bool per_pixel = reduction == Reduction::None;
+  Tensor out = per_pixel ? Tensor::empty(in.target.shape(), in.logits.dtype(), device)
+                         : Tensor::empty(Shape{}, in.logits.dtype(), device);
+  // d out / d loss_i for the scalar reductions (1/Σw for the mean), written by the device.
+  Tensor scale = per_pixel ? Tensor() : Tensor::empty({1}, DType::F64, device);
+  RTSEG_DISPATCH_FLOATING(in.logits.dtype(), op, [&] {
+    if (per_pixel) {
+      cuda::cross_entropy_map(out.data<scalar_t>(), in.logits.data<scalar_t>(),
+                              in.target.data<int64_t>(), weights_ptr<scalar_t>(in), in.g,
+                              ignore_index, stream);
+    } else {
+      Tensor workspace =
+          Tensor::empty({cuda::cross_entropy_reduce_workspace_bytes()}, DType::U8, device);
+      cuda::cross_entropy_reduce(out.data<scalar_t>(), scale.data<double>(),
+                                 in.logits.data<scalar_t>(), in.target.data<int64_t>(),
+                                 weights_ptr<scalar_t>(in), in.g, ignore_index,
+                                 reduction == Reduction::Mean, workspace.raw_data(), stream);
+    }
+  });
+  autograd::record(op, {logits}, {out},
+                   [op, in, ignore_index, per_pixel, scale](const autograd::TensorList& grads,
+                                                            const std::vector<bool>&) {
+                     const Tensor go = as_contiguous(grads[0]);
+                     Tensor gx =
+                         Tensor::empty(in.logits.shape(), in.logits.dtype(), in.logits.device());
+                     RTSEG_DISPATCH_FLOATING(in.logits.dtype(), op, [&] {
+                       cuda::CrossEntropyGradScale<scalar_t> s;
+                       s.grad_out = go.data<scalar_t>();
+                       s.per_pixel = per_pixel;
+                       s.scale = per_pixel ? nullptr : scale.data<double>();
+                       backward_cuda(gx, in, ignore_index, s);
+                     });
+                     return autograd::TensorList{gx};
+                   });
+  return out;
+}
+
+Tensor ohem_cross_entropy_cuda(const char* op, const Tensor& logits, const ClassMapInputs& in,
+                               double thresh, int64_t min_kept, int64_t ignore_index) {
+  const Device device = in.logits.device();
+  const int64_t pixels = in.g.pixels();
+  Tensor out = Tensor::empty(Shape{}, in.logits.dtype(), device);
+  // The pixels' keys (target-class probability, +inf where ignored) followed by the threshold:
+  // the backward recomputes the selection key < threshold from them.
+  Tensor selection = Tensor::empty({pixels + 1}, in.logits.dtype(), device);
+  Tensor scale = Tensor::empty({1}, DType::F64, device);  // 1 / kept, or 0
+  RTSEG_DISPATCH_FLOATING(in.logits.dtype(), op, [&] {
+    const int64_t bytes = cuda::ohem_workspace_bytes<scalar_t>(in.g);
+    Tensor workspace = Tensor::empty({bytes}, DType::U8, device);
+    scalar_t* key = selection.data<scalar_t>();
+    cuda::ohem_cross_entropy(
+        out.data<scalar_t>(), key, key + pixels, scale.data<double>(), in.logits.data<scalar_t>(),
+        in.target.data<int64_t>(), weights_ptr<scalar_t>(in), in.g, ignore_index, min_kept,
+        static_cast<scalar_t>(thresh), workspace.raw_data(), bytes, cuda::stream_of(device.index));
+  });
+  autograd::record(op, {logits}, {out},
+                   [op, in, ignore_index, selection, scale, pixels](
+                       const autograd::TensorList& grads, const std::vector<bool>&) {
+                     const Tensor go = as_contiguous(grads[0]);
+                     Tensor gx =
+                         Tensor::empty(in.logits.shape(), in.logits.dtype(), in.logits.device());
+                     RTSEG_DISPATCH_FLOATING(in.logits.dtype(), op, [&] {
+                       cuda::CrossEntropyGradScale<scalar_t> s;
+                       s.grad_out = go.data<scalar_t>();
+                       s.scale = scale.data<double>();
+                       s.key = selection.data<scalar_t>();
+                       s.threshold = s.key + pixels;
+                       backward_cuda(gx, in, ignore_index, s);
+                     });
+                     return autograd::TensorList{gx};
+                   });
+  return out;
+}
+#endif
+
 }  // namespace
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& class_weights,
                      int64_t ignore_index, Reduction reduction) {
   const char* op = "cross_entropy";
   const ClassMapInputs in = prepare(op, logits, target, class_weights, ignore_index);
+  if (!in.logits.device().is_cpu()) {
+    RTSEG_CUDA_ONLY(op, return cross_entropy_cuda(op, logits, in, ignore_index, reduction));
+  }
   Tensor loss_map = Tensor::empty(in.target.shape(), in.logits.dtype(), in.logits.device());
   double loss_sum = 0.0, weight_sum = 0.0;
   RTSEG_DISPATCH_FLOATING(in.logits.dtype(), op, [&] {
@@ -132,6 +229,10 @@ Tensor ohem_cross_entropy(const Tensor& logits, const Tensor& target, double thr
   const char* op = "ohem_cross_entropy";
   const ClassMapInputs in = prepare(op, logits, target, class_weights, ignore_index);
   RTSEG_CHECK(min_kept >= 0, "{}: min_kept must be non-negative, got {}", op, min_kept);
+  if (!in.logits.device().is_cpu()) {
+    RTSEG_CUDA_ONLY(op,
+                    return ohem_cross_entropy_cuda(op, logits, in, thresh, min_kept, ignore_index));
+  }
   // kept[i] = 1 for the pixels the loss averages over; the backward reuses the selection, which
   // is treated as a constant (it is piecewise constant in the logits).
   auto kept = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(in.g.pixels()), 0);

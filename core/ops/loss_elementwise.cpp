@@ -5,6 +5,7 @@
 #include "core/dispatch.h"
 #include "core/op_checks.h"
 #include "core/ops/loss.h"
+#include "kernels/cuda/loss_elementwise.h"
 
 namespace rtseg {
 
@@ -16,11 +17,64 @@ void check_pair(const char* op, const Tensor& a, const char* an, const Tensor& b
   check::floating(op, a, an);
   check::floating(op, b, bn);
   check::compatible(op, a, an, b, bn);
-  check::cpu_kernel(op, a);
   RTSEG_CHECK(a.shape() == b.shape(), "{}: {} is {} but {} is {}; the shapes must be equal", op, an,
               a.describe(), bn, b.describe());
   RTSEG_CHECK(a.numel() > 0, "{}: {} is empty", op, an);
 }
+
+#ifdef RTSEG_HAVE_CUDA
+// The CUDA paths keep the loss, the class weights and the incoming gradient on the device.
+Tensor balanced_bce_cuda(const char* op, const Tensor& logits, const Tensor& x, const Tensor& t) {
+  const Device device = x.device();
+  Tensor out = Tensor::empty(Shape{}, x.dtype(), device);
+  Tensor weights = Tensor::empty({2}, DType::F64, device);  // positive, negative
+  Tensor workspace = Tensor::empty({cuda::elementwise_loss_workspace_bytes()}, DType::U8, device);
+  RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
+    cuda::balanced_bce_forward(out.data<scalar_t>(), weights.data<double>(), x.data<scalar_t>(),
+                               t.data<scalar_t>(), x.numel(), workspace.raw_data(),
+                               cuda::stream_of(device.index));
+  });
+  autograd::record(
+      op, {logits}, {out},
+      [op, x, t, weights](const autograd::TensorList& grads, const std::vector<bool>&) {
+        const Tensor go = as_contiguous(grads[0]);
+        Tensor gx = Tensor::empty(x.shape(), x.dtype(), x.device());
+        RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
+          cuda::balanced_bce_backward(gx.data<scalar_t>(), x.data<scalar_t>(), t.data<scalar_t>(),
+                                      x.numel(), weights.data<double>(), go.data<scalar_t>(),
+                                      cuda::stream_of(x.device().index));
+        });
+        return autograd::TensorList{gx};
+      });
+  return out;
+}
+
+Tensor mse_cuda(const char* op, const Tensor& prediction, const Tensor& target, const Tensor& p,
+                const Tensor& t) {
+  const Device device = p.device();
+  Tensor out = Tensor::empty(Shape{}, p.dtype(), device);
+  Tensor workspace = Tensor::empty({cuda::elementwise_loss_workspace_bytes()}, DType::U8, device);
+  RTSEG_DISPATCH_FLOATING(p.dtype(), op, [&] {
+    cuda::mse_forward(out.data<scalar_t>(), p.data<scalar_t>(), t.data<scalar_t>(), p.numel(),
+                      workspace.raw_data(), cuda::stream_of(device.index));
+  });
+  autograd::record(op, {prediction, target}, {out},
+                   [op, p, t](const autograd::TensorList& grads, const std::vector<bool>& need) {
+                     const Tensor go = as_contiguous(grads[0]);
+                     Tensor gp, gt;
+                     if (need[0]) gp = Tensor::empty(p.shape(), p.dtype(), p.device());
+                     if (need[1]) gt = Tensor::empty(t.shape(), t.dtype(), t.device());
+                     RTSEG_DISPATCH_FLOATING(p.dtype(), op, [&] {
+                       cuda::mse_backward(gp.defined() ? gp.data<scalar_t>() : nullptr,
+                                          gt.defined() ? gt.data<scalar_t>() : nullptr,
+                                          p.data<scalar_t>(), t.data<scalar_t>(), p.numel(),
+                                          go.data<scalar_t>(), cuda::stream_of(p.device().index));
+                     });
+                     return autograd::TensorList{gp, gt};
+                   });
+  return out;
+}
+#endif
 
 }  // namespace
 
@@ -29,6 +83,9 @@ Tensor balanced_bce_with_logits(const Tensor& logits, const Tensor& target) {
   check_pair(op, logits, "logits", target, "target");
   const Tensor x = as_contiguous(logits);
   const Tensor t = as_contiguous(target);
+  if (!x.device().is_cpu()) {
+    RTSEG_CUDA_ONLY(op, return balanced_bce_cuda(op, logits, x, t));
+  }
   const int64_t n = x.numel();
   cpu::BalancedWeights w;
   double value = 0.0;
@@ -58,6 +115,9 @@ Tensor mse_loss(const Tensor& prediction, const Tensor& target) {
   check_pair(op, prediction, "prediction", target, "target");
   const Tensor p = as_contiguous(prediction);
   const Tensor t = as_contiguous(target);
+  if (!p.device().is_cpu()) {
+    RTSEG_CUDA_ONLY(op, return mse_cuda(op, prediction, target, p, t));
+  }
   double value = 0.0;
   RTSEG_DISPATCH_FLOATING(p.dtype(), op, [&] {
     value = cpu::mse_forward(p.data<scalar_t>(), t.data<scalar_t>(), p.numel());

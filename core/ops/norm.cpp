@@ -4,7 +4,9 @@
 #include "core/dispatch.h"
 #include "core/op_checks.h"
 #include "kernels/cpu/batch_norm.h"
-#include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/dropout.h"
+#include "kernels/cuda/batch_norm.h"
+#include "kernels/cuda/dropout.h"
 
 namespace rtseg {
 
@@ -18,14 +20,34 @@ void check_channel_vector(const Tensor& t, const char* name, const Tensor& x) {
   check::shape_is("batch_norm", t, {x.size(1)}, name);
 }
 
-// Writes the batch statistics into the running buffers in place. The buffers may be views; the
-// kernel works on contiguous copies when they are not, which are then copied back.
+template <typename T>
+T* data_or_null(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+
+// Device scratch for the CUDA reductions (from the caching allocator; the stream orders its
+// reuse, so it may be released as soon as the kernels are queued). Unused in CPU-only builds.
+[[maybe_unused]] Tensor cuda_workspace(int64_t doubles, Device device) {
+  return Tensor::empty({doubles}, DType::F64, device);
+}
+
+// Writes the batch statistics into the running buffers in place, on their device (no host
+// synchronisation). The buffers may be views; the kernel works on contiguous copies when they
+// are not, which are then copied back.
 void update_running_stats(const Tensor& running_mean, const Tensor& running_var, const Tensor& mean,
                           const Tensor& var, int64_t count, double momentum) {
   Tensor rm = as_contiguous(running_mean), rv = as_contiguous(running_var);
   RTSEG_DISPATCH_FLOATING(mean.dtype(), "batch_norm", [&] {
-    cpu::batch_norm_update_running(rm.data<scalar_t>(), rv.data<scalar_t>(), mean.data<scalar_t>(),
-                                   var.data<scalar_t>(), mean.numel(), count, momentum);
+    if (mean.device().is_cpu()) {
+      cpu::batch_norm_update_running(rm.data<scalar_t>(), rv.data<scalar_t>(),
+                                     mean.data<scalar_t>(), var.data<scalar_t>(), mean.numel(),
+                                     count, momentum);
+    } else {
+      RTSEG_CUDA_ONLY("batch_norm", cuda::batch_norm_update_running(
+                                        rm.data<scalar_t>(), rv.data<scalar_t>(),
+                                        mean.data<scalar_t>(), var.data<scalar_t>(), mean.numel(),
+                                        count, momentum, cuda::stream_of(mean.device().index)));
+    }
   });
   if (!running_mean.is_contiguous()) running_mean.copy_from(rm);
   if (!running_var.is_contiguous()) running_var.copy_from(rv);
@@ -39,7 +61,6 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias,
   const char* op = "batch_norm";
   check::floating(op, x_in, "input");
   RTSEG_CHECK(x_in.dim() >= 2, "batch_norm: input must be N×C or N×C×H×W, got {}", x_in.describe());
-  check::cpu_kernel(op, x_in);
   check_channel_vector(weight, "weight", x_in);
   check_channel_vector(bias, "bias", x_in);
   check_channel_vector(running_mean, "running_mean", x_in);
@@ -61,13 +82,22 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias,
   const Tensor x = as_contiguous(x_in);
   const Tensor w = weight.defined() ? as_contiguous(weight) : Tensor();
   const Tensor b = bias.defined() ? as_contiguous(bias) : Tensor();
+  const Device device = x.device();
   Tensor mean, var;
   if (training) {
-    mean = Tensor::empty({c}, x.dtype(), x.device());
-    var = Tensor::empty({c}, x.dtype(), x.device());
+    mean = Tensor::empty({c}, x.dtype(), device);
+    var = Tensor::empty({c}, x.dtype(), device);
     RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-      cpu::batch_norm_stats(mean.data<scalar_t>(), var.data<scalar_t>(), x.data<scalar_t>(), n, c,
-                            s);
+      if (device.is_cpu()) {
+        cpu::batch_norm_stats(mean.data<scalar_t>(), var.data<scalar_t>(), x.data<scalar_t>(), n, c,
+                              s);
+      } else {
+        RTSEG_CUDA_ONLY(op, {
+          const Tensor ws = cuda_workspace(cuda::batch_norm_workspace_size(n, c, s), device);
+          cuda::batch_norm_stats(mean.data<scalar_t>(), var.data<scalar_t>(), x.data<scalar_t>(), n,
+                                 c, s, ws.data<double>(), cuda::stream_of(device.index));
+        });
+      }
     });
     if (running_mean.defined()) {
       update_running_stats(running_mean, running_var, mean, var, count, momentum);
@@ -79,33 +109,51 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias,
     var = running_var.clone();
   }
 
-  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  Tensor invstd = Tensor::empty({c}, x.dtype(), x.device());
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), device);
+  Tensor invstd = Tensor::empty({c}, x.dtype(), device);
   RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    cpu::batch_norm_forward(y.data<scalar_t>(), invstd.data<scalar_t>(), x.data<scalar_t>(),
-                            mean.data<scalar_t>(), var.data<scalar_t>(),
-                            w.defined() ? w.data<scalar_t>() : nullptr,
-                            b.defined() ? b.data<scalar_t>() : nullptr, n, c, s, eps);
+    if (device.is_cpu()) {
+      cpu::batch_norm_forward(y.data<scalar_t>(), invstd.data<scalar_t>(), x.data<scalar_t>(),
+                              mean.data<scalar_t>(), var.data<scalar_t>(),
+                              data_or_null<scalar_t>(w), data_or_null<scalar_t>(b), n, c, s, eps);
+    } else {
+      RTSEG_CUDA_ONLY(op, cuda::batch_norm_forward(y.data<scalar_t>(), invstd.data<scalar_t>(),
+                                                   x.data<scalar_t>(), mean.data<scalar_t>(),
+                                                   var.data<scalar_t>(), data_or_null<scalar_t>(w),
+                                                   data_or_null<scalar_t>(b), n, c, s, eps,
+                                                   cuda::stream_of(device.index)));
+    }
   });
 
-  autograd::record(op, {x_in, weight, bias}, {y},
-                   [x, w, mean, invstd, training, n, c, s](const autograd::TensorList& g,
-                                                           const std::vector<bool>& need) {
-                     const Tensor go = as_contiguous(g[0]);
-                     Tensor dx, dw, db;
-                     if (need[0]) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-                     if (need[1]) dw = Tensor::empty({c}, x.dtype(), x.device());
-                     if (need[2]) db = Tensor::empty({c}, x.dtype(), x.device());
-                     RTSEG_DISPATCH_FLOATING(x.dtype(), "batch_norm", [&] {
-                       cpu::batch_norm_backward(
-                           dx.defined() ? dx.data<scalar_t>() : nullptr,
-                           dw.defined() ? dw.data<scalar_t>() : nullptr,
-                           db.defined() ? db.data<scalar_t>() : nullptr, go.data<scalar_t>(),
-                           x.data<scalar_t>(), mean.data<scalar_t>(), invstd.data<scalar_t>(),
-                           w.defined() ? w.data<scalar_t>() : nullptr, n, c, s, training);
-                     });
-                     return autograd::TensorList{dx, dw, db};
-                   });
+  autograd::record(
+      op, {x_in, weight, bias}, {y},
+      [x, w, mean, invstd, training, n, c, s](const autograd::TensorList& g,
+                                              const std::vector<bool>& need) {
+        const Tensor go = as_contiguous(g[0]);
+        const Device dev = x.device();
+        Tensor dx, dw, db;
+        if (need[0]) dx = Tensor::empty(x.shape(), x.dtype(), dev);
+        if (need[1]) dw = Tensor::empty({c}, x.dtype(), dev);
+        if (need[2]) db = Tensor::empty({c}, x.dtype(), dev);
+        RTSEG_DISPATCH_FLOATING(x.dtype(), "batch_norm", [&] {
+          if (dev.is_cpu()) {
+            cpu::batch_norm_backward(
+                data_or_null<scalar_t>(dx), data_or_null<scalar_t>(dw), data_or_null<scalar_t>(db),
+                go.data<scalar_t>(), x.data<scalar_t>(), mean.data<scalar_t>(),
+                invstd.data<scalar_t>(), data_or_null<scalar_t>(w), n, c, s, training);
+          } else {
+            RTSEG_CUDA_ONLY("batch_norm", {
+              const Tensor ws = cuda_workspace(cuda::batch_norm_workspace_size(n, c, s), dev);
+              cuda::batch_norm_backward(data_or_null<scalar_t>(dx), data_or_null<scalar_t>(dw),
+                                        data_or_null<scalar_t>(db), go.data<scalar_t>(),
+                                        x.data<scalar_t>(), mean.data<scalar_t>(),
+                                        invstd.data<scalar_t>(), data_or_null<scalar_t>(w), n, c, s,
+                                        training, ws.data<double>(), cuda::stream_of(dev.index));
+            });
+          }
+        });
+        return autograd::TensorList{dx, dw, db};
+      });
   return y;
 }
 
@@ -114,33 +162,42 @@ Tensor dropout(const Tensor& x_in, double p, bool training, Generator& gen) {
   check::floating(op, x_in, "input");
   RTSEG_CHECK(p >= 0.0 && p <= 1.0, "dropout: probability must be in [0, 1], got {}", p);
   if (!training || p == 0.0) return x_in;
-  check::cpu_kernel(op, x_in);
 
   // One uniform draw per element in row-major order, so a seed fixes the mask whatever the
-  // input's strides. A survivor carries the 1/(1 − p) scale in the mask itself; with p = 1
-  // nothing survives and the scale is never needed.
+  // input's strides. For CUDA tensors too the mask is drawn here, on the host, and uploaded (one
+  // byte per element): the Generator is a host object whose sequence defines the mask, so the
+  // same seed gives the same mask on every device, and a run can move between CPU and GPU without
+  // changing its randomness. The upload is ordered on the device's stream (from pageable memory
+  // the call returns once the bytes are staged; it does not wait for the GPU's queued work).
   const int64_t numel = x_in.numel();
-  Tensor mask = Tensor::empty(x_in.shape(), x_in.dtype(), Device::cpu());
-  RTSEG_DISPATCH_FLOATING(x_in.dtype(), op, [&] {
-    scalar_t* m = mask.data<scalar_t>();
-    const scalar_t keep = p < 1.0 ? static_cast<scalar_t>(1.0 / (1.0 - p)) : scalar_t(0);
-    for (int64_t i = 0; i < numel; ++i) m[i] = gen.uniform() >= p ? keep : scalar_t(0);
-  });
+  Tensor keep = Tensor::empty(x_in.shape(), DType::U8, Device::cpu());
+  uint8_t* k = keep.data<uint8_t>();
+  for (int64_t i = 0; i < numel; ++i) k[i] = gen.uniform() >= p ? 1 : 0;
+  keep = keep.to(x_in.device());
+  // Survivors are scaled by 1/(1 − p); with p = 1 nothing survives and the scale is never used.
+  const double scale = p < 1.0 ? 1.0 / (1.0 - p) : 0.0;
 
-  const Tensor x = as_contiguous(x_in);
-  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  auto apply_mask = [numel](const Tensor& out, const Tensor& in, const Tensor& m) {
+  auto apply_mask = [numel, scale](const Tensor& out, const Tensor& in, const Tensor& mask) {
     RTSEG_DISPATCH_FLOATING(in.dtype(), "dropout", [&] {
-      cpu::broadcast_binary(out.data<scalar_t>(), in.data<scalar_t>(), m.data<scalar_t>(), {numel},
-                            {1}, {1}, [](scalar_t u, scalar_t v) { return u * v; });
+      const scalar_t sc = static_cast<scalar_t>(scale);
+      if (in.device().is_cpu()) {
+        cpu::dropout_apply(out.data<scalar_t>(), in.data<scalar_t>(), mask.data<uint8_t>(), sc,
+                           numel);
+      } else {
+        RTSEG_CUDA_ONLY("dropout", cuda::dropout_apply(out.data<scalar_t>(), in.data<scalar_t>(),
+                                                       mask.data<uint8_t>(), sc, numel,
+                                                       cuda::stream_of(in.device().index)));
+      }
     });
   };
-  apply_mask(y, x, mask);
+  const Tensor x = as_contiguous(x_in);
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  apply_mask(y, x, keep);
   autograd::record(op, {x_in}, {y},
-                   [mask, apply_mask](const autograd::TensorList& g, const std::vector<bool>&) {
+                   [keep, apply_mask](const autograd::TensorList& g, const std::vector<bool>&) {
                      const Tensor go = as_contiguous(g[0]);
                      Tensor gi = Tensor::empty(go.shape(), go.dtype(), go.device());
-                     apply_mask(gi, go, mask);
+                     apply_mask(gi, go, keep);
                      return autograd::TensorList{gi};
                    });
   return y;

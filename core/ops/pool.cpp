@@ -4,6 +4,7 @@
 #include "core/dispatch.h"
 #include "core/op_checks.h"
 #include "kernels/cpu/pool.h"
+#include "kernels/cuda/pool.h"
 #include "kernels/pool_geometry.h"
 
 namespace rtseg {
@@ -13,7 +14,6 @@ namespace {
 void check_image(const char* op, const Tensor& x) {
   check::floating(op, x, "input");
   check::rank(op, x, 4, "input");
-  check::cpu_kernel(op, x);
 }
 
 // Validates the parameters with PyTorch's rules and works out the output size.
@@ -63,7 +63,12 @@ Tensor avg_pool2d(const Tensor& x_in, const Pool2dParams& p) {
   const Tensor x = as_contiguous(x_in);
   Tensor y = Tensor::empty(pooled_shape(x, g.out_h, g.out_w), x.dtype(), x.device());
   RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    cpu::avg_pool2d_forward(y.data<scalar_t>(), x.data<scalar_t>(), g, include_pad);
+    if (x.device().is_cpu()) {
+      cpu::avg_pool2d_forward(y.data<scalar_t>(), x.data<scalar_t>(), g, include_pad);
+    } else {
+      RTSEG_CUDA_ONLY(op, cuda::avg_pool2d_forward(y.data<scalar_t>(), x.data<scalar_t>(), g,
+                                                   include_pad, cuda::stream_of(x.device().index)));
+    }
   });
   const Shape in_shape = x.shape();
   autograd::record(
@@ -72,7 +77,13 @@ Tensor avg_pool2d(const Tensor& x_in, const Pool2dParams& p) {
         const Tensor go = as_contiguous(grads[0]);
         Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
         RTSEG_DISPATCH_FLOATING(go.dtype(), "avg_pool2d", [&] {
-          cpu::avg_pool2d_backward(gi.data<scalar_t>(), go.data<scalar_t>(), g, include_pad);
+          if (go.device().is_cpu()) {
+            cpu::avg_pool2d_backward(gi.data<scalar_t>(), go.data<scalar_t>(), g, include_pad);
+          } else {
+            RTSEG_CUDA_ONLY("avg_pool2d", cuda::avg_pool2d_backward(
+                                              gi.data<scalar_t>(), go.data<scalar_t>(), g,
+                                              include_pad, cuda::stream_of(go.device().index)));
+          }
         });
         return autograd::TensorList{gi};
       });
@@ -87,7 +98,13 @@ Tensor max_pool2d(const Tensor& x_in, const Pool2dParams& p) {
   Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
   Tensor argmax = Tensor::empty(out_shape, DType::I64, x.device());
   RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    cpu::max_pool2d_forward(y.data<scalar_t>(), argmax.data<int64_t>(), x.data<scalar_t>(), g);
+    if (x.device().is_cpu()) {
+      cpu::max_pool2d_forward(y.data<scalar_t>(), argmax.data<int64_t>(), x.data<scalar_t>(), g);
+    } else {
+      RTSEG_CUDA_ONLY(
+          op, cuda::max_pool2d_forward(y.data<scalar_t>(), argmax.data<int64_t>(),
+                                       x.data<scalar_t>(), g, cuda::stream_of(x.device().index)));
+    }
   });
   const Shape in_shape = x.shape();
   autograd::record(
@@ -96,8 +113,15 @@ Tensor max_pool2d(const Tensor& x_in, const Pool2dParams& p) {
         const Tensor go = as_contiguous(grads[0]);
         Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
         RTSEG_DISPATCH_FLOATING(go.dtype(), "max_pool2d", [&] {
-          cpu::scatter_to_argmax(gi.data<scalar_t>(), go.data<scalar_t>(), argmax.data<int64_t>(),
-                                 g.planes, g.in_h * g.in_w, g.out_h * g.out_w);
+          if (go.device().is_cpu()) {
+            cpu::scatter_to_argmax(gi.data<scalar_t>(), go.data<scalar_t>(), argmax.data<int64_t>(),
+                                   g.planes, g.in_h * g.in_w, g.out_h * g.out_w);
+          } else {
+            RTSEG_CUDA_ONLY("max_pool2d",
+                            cuda::max_pool2d_backward(gi.data<scalar_t>(), go.data<scalar_t>(),
+                                                      argmax.data<int64_t>(), g,
+                                                      cuda::stream_of(go.device().index)));
+          }
         });
         return autograd::TensorList{gi};
       });
@@ -115,20 +139,33 @@ Tensor adaptive_avg_pool2d(const Tensor& x_in, int64_t out_h, int64_t out_w) {
   const Tensor x = as_contiguous(x_in);
   Tensor y = Tensor::empty(pooled_shape(x, out_h, out_w), x.dtype(), x.device());
   RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    cpu::adaptive_avg_pool2d_forward(y.data<scalar_t>(), x.data<scalar_t>(), planes, in_h, in_w,
-                                     out_h, out_w);
+    if (x.device().is_cpu()) {
+      cpu::adaptive_avg_pool2d_forward(y.data<scalar_t>(), x.data<scalar_t>(), planes, in_h, in_w,
+                                       out_h, out_w);
+    } else {
+      RTSEG_CUDA_ONLY(op, cuda::adaptive_avg_pool2d_forward(y.data<scalar_t>(), x.data<scalar_t>(),
+                                                            planes, in_h, in_w, out_h, out_w,
+                                                            cuda::stream_of(x.device().index)));
+    }
   });
   const Shape in_shape = x.shape();
-  autograd::record(op, {x_in}, {y},
-                   [=](const autograd::TensorList& grads, const std::vector<bool>&) {
-                     const Tensor go = as_contiguous(grads[0]);
-                     Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
-                     RTSEG_DISPATCH_FLOATING(go.dtype(), "adaptive_avg_pool2d", [&] {
-                       cpu::adaptive_avg_pool2d_backward(gi.data<scalar_t>(), go.data<scalar_t>(),
-                                                         planes, in_h, in_w, out_h, out_w);
-                     });
-                     return autograd::TensorList{gi};
-                   });
+  autograd::record(
+      op, {x_in}, {y}, [=](const autograd::TensorList& grads, const std::vector<bool>&) {
+        const Tensor go = as_contiguous(grads[0]);
+        Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
+        RTSEG_DISPATCH_FLOATING(go.dtype(), "adaptive_avg_pool2d", [&] {
+          if (go.device().is_cpu()) {
+            cpu::adaptive_avg_pool2d_backward(gi.data<scalar_t>(), go.data<scalar_t>(), planes,
+                                              in_h, in_w, out_h, out_w);
+          } else {
+            RTSEG_CUDA_ONLY("adaptive_avg_pool2d",
+                            cuda::adaptive_avg_pool2d_backward(
+                                gi.data<scalar_t>(), go.data<scalar_t>(), planes, in_h, in_w, out_h,
+                                out_w, cuda::stream_of(go.device().index)));
+          }
+        });
+        return autograd::TensorList{gi};
+      });
   return y;
 }
 
@@ -142,20 +179,33 @@ Tensor channel_max(const Tensor& x_in) {
   Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
   Tensor argmax = Tensor::empty(out_shape, DType::I64, x.device());
   RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    cpu::channel_max_forward(y.data<scalar_t>(), argmax.data<int64_t>(), x.data<scalar_t>(), n, c,
-                             s);
+    if (x.device().is_cpu()) {
+      cpu::channel_max_forward(y.data<scalar_t>(), argmax.data<int64_t>(), x.data<scalar_t>(), n, c,
+                               s);
+    } else {
+      RTSEG_CUDA_ONLY(op, cuda::channel_max_forward(y.data<scalar_t>(), argmax.data<int64_t>(),
+                                                    x.data<scalar_t>(), n, c, s,
+                                                    cuda::stream_of(x.device().index)));
+    }
   });
   const Shape in_shape = x.shape();
-  autograd::record(op, {x_in}, {y},
-                   [=](const autograd::TensorList& grads, const std::vector<bool>&) {
-                     const Tensor go = as_contiguous(grads[0]);
-                     Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
-                     RTSEG_DISPATCH_FLOATING(go.dtype(), "channel_max", [&] {
-                       cpu::scatter_to_argmax(gi.data<scalar_t>(), go.data<scalar_t>(),
-                                              argmax.data<int64_t>(), n, c * s, s);
-                     });
-                     return autograd::TensorList{gi};
-                   });
+  autograd::record(
+      op, {x_in}, {y}, [=](const autograd::TensorList& grads, const std::vector<bool>&) {
+        const Tensor go = as_contiguous(grads[0]);
+        Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
+        RTSEG_DISPATCH_FLOATING(go.dtype(), "channel_max", [&] {
+          if (go.device().is_cpu()) {
+            cpu::scatter_to_argmax(gi.data<scalar_t>(), go.data<scalar_t>(), argmax.data<int64_t>(),
+                                   n, c * s, s);
+          } else {
+            RTSEG_CUDA_ONLY("channel_max",
+                            cuda::channel_max_backward(gi.data<scalar_t>(), go.data<scalar_t>(),
+                                                       argmax.data<int64_t>(), n, c, s,
+                                                       cuda::stream_of(go.device().index)));
+          }
+        });
+        return autograd::TensorList{gi};
+      });
   return y;
 }
 
@@ -167,7 +217,12 @@ Tensor channel_mean(const Tensor& x_in) {
   const Tensor x = as_contiguous(x_in);
   Tensor y = Tensor::empty({n, 1, x.size(2), x.size(3)}, x.dtype(), x.device());
   RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    cpu::channel_mean_forward(y.data<scalar_t>(), x.data<scalar_t>(), n, c, s);
+    if (x.device().is_cpu()) {
+      cpu::channel_mean_forward(y.data<scalar_t>(), x.data<scalar_t>(), n, c, s);
+    } else {
+      RTSEG_CUDA_ONLY(op, cuda::channel_mean_forward(y.data<scalar_t>(), x.data<scalar_t>(), n, c,
+                                                     s, cuda::stream_of(x.device().index)));
+    }
   });
   const Shape in_shape = x.shape();
   autograd::record(
@@ -175,7 +230,13 @@ Tensor channel_mean(const Tensor& x_in) {
         const Tensor go = as_contiguous(grads[0]);
         Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
         RTSEG_DISPATCH_FLOATING(go.dtype(), "channel_mean", [&] {
-          cpu::channel_mean_backward(gi.data<scalar_t>(), go.data<scalar_t>(), n, c, s);
+          if (go.device().is_cpu()) {
+            cpu::channel_mean_backward(gi.data<scalar_t>(), go.data<scalar_t>(), n, c, s);
+          } else {
+            RTSEG_CUDA_ONLY("channel_mean",
+                            cuda::channel_mean_backward(gi.data<scalar_t>(), go.data<scalar_t>(), n,
+                                                        c, s, cuda::stream_of(go.device().index)));
+          }
         });
         return autograd::TensorList{gi};
       });

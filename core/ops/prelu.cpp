@@ -6,6 +6,7 @@
 #include "core/dispatch.h"
 #include "core/op_checks.h"
 #include "core/ops/activation.h"
+#include "kernels/cuda/prelu.h"
 
 namespace rtseg {
 
@@ -14,7 +15,6 @@ Tensor prelu(const Tensor& x_in, const Tensor& weight_in) {
   check::floating(op, x_in, "input");
   check::floating(op, weight_in, "weight");
   check::compatible(op, x_in, "input", weight_in, "weight");
-  check::cpu_kernel(op, x_in);
   // PyTorch's rules: the weight is a scalar or a vector of one slope, or of one slope per
   // channel, the channel being dimension 1 (a 1-D input has one channel).
   RTSEG_CHECK(weight_in.dim() <= 1, "prelu: weight must be a scalar or a 1-D tensor, got {}",
@@ -36,7 +36,14 @@ Tensor prelu(const Tensor& x_in, const Tensor& weight_in) {
   const Tensor w = as_contiguous(weight_in);
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    cpu::prelu_forward(y.data<scalar_t>(), x.data<scalar_t>(), w.data<scalar_t>(), outer, c, inner);
+    if (x.device().is_cpu()) {
+      cpu::prelu_forward(y.data<scalar_t>(), x.data<scalar_t>(), w.data<scalar_t>(), outer, c,
+                         inner);
+    } else {
+      RTSEG_CUDA_ONLY(
+          op, cuda::prelu_forward(y.data<scalar_t>(), x.data<scalar_t>(), w.data<scalar_t>(), outer,
+                                  c, inner, cuda::stream_of(x.device().index)));
+    }
   });
   autograd::record(
       op, {x_in, weight_in}, {y},
@@ -46,9 +53,21 @@ Tensor prelu(const Tensor& x_in, const Tensor& weight_in) {
         if (need[0]) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
         if (need[1]) dw = Tensor::empty(w.shape(), w.dtype(), w.device());
         RTSEG_DISPATCH_FLOATING(x.dtype(), "prelu", [&] {
-          cpu::prelu_backward(dx.defined() ? dx.data<scalar_t>() : nullptr,
-                              dw.defined() ? dw.data<scalar_t>() : nullptr, go.data<scalar_t>(),
-                              x.data<scalar_t>(), w.data<scalar_t>(), outer, c, inner);
+          scalar_t* dx_ptr = dx.defined() ? dx.data<scalar_t>() : nullptr;
+          scalar_t* dw_ptr = dw.defined() ? dw.data<scalar_t>() : nullptr;
+          if (x.device().is_cpu()) {
+            cpu::prelu_backward(dx_ptr, dw_ptr, go.data<scalar_t>(), x.data<scalar_t>(),
+                                w.data<scalar_t>(), outer, c, inner);
+          } else {
+            RTSEG_CUDA_ONLY("prelu", {
+              // Scratch for the slope gradient's partial sums, from the caching allocator.
+              const Tensor ws = Tensor::empty({cuda::prelu_workspace_size(outer, c, inner)},
+                                              DType::F64, x.device());
+              cuda::prelu_backward(dx_ptr, dw_ptr, go.data<scalar_t>(), x.data<scalar_t>(),
+                                   w.data<scalar_t>(), outer, c, inner, ws.data<double>(),
+                                   cuda::stream_of(x.device().index));
+            });
+          }
         });
         return autograd::TensorList{dx, dw};
       });

@@ -4,6 +4,7 @@
 #include "core/dispatch.h"
 #include "core/op_checks.h"
 #include "kernels/cpu/resize.h"
+#include "kernels/cuda/resize.h"
 
 namespace rtseg {
 
@@ -12,7 +13,6 @@ namespace {
 cpu::ResizeGeometry resize_geometry(const char* op, const Tensor& x, int64_t out_h, int64_t out_w) {
   check::floating(op, x, "input");
   check::rank(op, x, 4, "input (N×C×H×W)");
-  check::cpu_kernel(op, x);
   RTSEG_CHECK(out_h > 0 && out_w > 0, "{}: output size must be positive, got {}×{}", op, out_h,
               out_w);
   RTSEG_CHECK(x.size(2) > 0 && x.size(3) > 0, "{}: input has an empty spatial size: {}", op,
@@ -26,24 +26,66 @@ cpu::ResizeGeometry resize_geometry(const char* op, const Tensor& x, int64_t out
   return g;
 }
 
-// forward(out, in, g) and backward(grad_in, grad_out, g) are the kernels for scalar_t; the
-// backward never needs the input values, only the geometry (the op is linear).
-template <typename Forward, typename Backward>
-Tensor resize_impl(const char* op, const Tensor& x_in, int64_t out_h, int64_t out_w,
-                   Forward forward, Backward backward) {
+enum class ResizeMode { BilinearAlignCorners, BilinearHalfPixel, Nearest };
+
+template <typename T>
+void resize_forward(const char* op, ResizeMode mode, T* out, const T* in,
+                    const cpu::ResizeGeometry& g, Device device) {
+  const bool ac = mode == ResizeMode::BilinearAlignCorners;
+  if (device.is_cpu()) {
+    if (mode == ResizeMode::Nearest) {
+      cpu::nearest_forward(out, in, g);
+    } else {
+      cpu::bilinear_forward(out, in, g, ac);
+    }
+  } else {
+    RTSEG_CUDA_ONLY(op,
+                    mode == ResizeMode::Nearest
+                        ? cuda::nearest_forward(out, in, g, cuda::stream_of(device.index))
+                        : cuda::bilinear_forward(out, in, g, ac, cuda::stream_of(device.index)));
+  }
+}
+
+// The CPU backward scatters into a zeroed gradient; the CUDA one gathers and writes every
+// element, so it starts from an uninitialised one.
+template <typename T>
+void resize_backward(const char* op, ResizeMode mode, const Tensor& grad_in, const T* grad_out,
+                     const cpu::ResizeGeometry& g) {
+  const Device device = grad_in.device();
+  const bool ac = mode == ResizeMode::BilinearAlignCorners;
+  T* gi = grad_in.data<T>();
+  if (device.is_cpu()) {
+    grad_in.fill(0.0);
+    if (mode == ResizeMode::Nearest) {
+      cpu::nearest_backward(gi, grad_out, g);
+    } else {
+      cpu::bilinear_backward(gi, grad_out, g, ac);
+    }
+  } else {
+    RTSEG_CUDA_ONLY(
+        op, mode == ResizeMode::Nearest
+                ? cuda::nearest_backward(gi, grad_out, g, cuda::stream_of(device.index))
+                : cuda::bilinear_backward(gi, grad_out, g, ac, cuda::stream_of(device.index)));
+  }
+}
+
+// The backward never needs the input values, only the geometry (both resizes are linear).
+Tensor resize_impl(const char* op, ResizeMode mode, const Tensor& x_in, int64_t out_h,
+                   int64_t out_w) {
   const cpu::ResizeGeometry g = resize_geometry(op, x_in, out_h, out_w);
   const Tensor x = as_contiguous(x_in);
   Tensor y = Tensor::empty({x.size(0), x.size(1), out_h, out_w}, x.dtype(), x.device());
-  RTSEG_DISPATCH_FLOATING(x.dtype(), op,
-                          [&] { forward(y.data<scalar_t>(), x.data<scalar_t>(), g); });
+  RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
+    resize_forward(op, mode, y.data<scalar_t>(), x.data<scalar_t>(), g, x.device());
+  });
   const Shape in_shape = x.shape();
   autograd::record(
       op, {x_in}, {y},
-      [op, g, in_shape, backward](const autograd::TensorList& grads, const std::vector<bool>&) {
+      [op, mode, g, in_shape](const autograd::TensorList& grads, const std::vector<bool>&) {
         const Tensor gy = as_contiguous(grads[0]);
-        Tensor gx = Tensor::zeros(in_shape, gy.dtype(), gy.device());
+        Tensor gx = Tensor::empty(in_shape, gy.dtype(), gy.device());
         RTSEG_DISPATCH_FLOATING(gy.dtype(), op,
-                                [&] { backward(gx.data<scalar_t>(), gy.data<scalar_t>(), g); });
+                                [&] { resize_backward(op, mode, gx, gy.data<scalar_t>(), g); });
         return autograd::TensorList{gx};
       });
   return y;
@@ -53,24 +95,13 @@ Tensor resize_impl(const char* op, const Tensor& x_in, int64_t out_h, int64_t ou
 
 Tensor interpolate_bilinear(const Tensor& x, int64_t out_h, int64_t out_w, bool align_corners) {
   return resize_impl(
-      "interpolate_bilinear", x, out_h, out_w,
-      [align_corners](auto* out, const auto* in, const cpu::ResizeGeometry& g) {
-        cpu::bilinear_forward(out, in, g, align_corners);
-      },
-      [align_corners](auto* grad_in, const auto* grad_out, const cpu::ResizeGeometry& g) {
-        cpu::bilinear_backward(grad_in, grad_out, g, align_corners);
-      });
+      "interpolate_bilinear",
+      align_corners ? ResizeMode::BilinearAlignCorners : ResizeMode::BilinearHalfPixel, x, out_h,
+      out_w);
 }
 
 Tensor interpolate_nearest(const Tensor& x, int64_t out_h, int64_t out_w) {
-  return resize_impl(
-      "interpolate_nearest", x, out_h, out_w,
-      [](auto* out, const auto* in, const cpu::ResizeGeometry& g) {
-        cpu::nearest_forward(out, in, g);
-      },
-      [](auto* grad_in, const auto* grad_out, const cpu::ResizeGeometry& g) {
-        cpu::nearest_backward(grad_in, grad_out, g);
-      });
+  return resize_impl("interpolate_nearest", ResizeMode::Nearest, x, out_h, out_w);
 }
 
 }  // namespace rtseg

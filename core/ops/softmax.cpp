@@ -4,6 +4,7 @@
 #include "core/dispatch.h"
 #include "core/op_checks.h"
 #include "kernels/cpu/softmax.h"
+#include "kernels/cuda/softmax.h"
 
 namespace rtseg {
 
@@ -25,12 +26,16 @@ cpu::SoftmaxGeometry softmax_geometry(const char* op, const Tensor& x, int64_t d
 // Both ops share everything but the formula; the backward needs only the (detached) output.
 Tensor softmax_impl(const char* op, const Tensor& x_in, int64_t dim, bool log_form) {
   check::floating(op, x_in, "input");
-  check::cpu_kernel(op, x_in);
   const cpu::SoftmaxGeometry g = softmax_geometry(op, x_in, dim);
   const Tensor x = as_contiguous(x_in);
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    cpu::softmax_forward(y.data<scalar_t>(), x.data<scalar_t>(), g, log_form);
+    if (x.device().is_cpu()) {
+      cpu::softmax_forward(y.data<scalar_t>(), x.data<scalar_t>(), g, log_form);
+    } else {
+      RTSEG_CUDA_ONLY(op, cuda::softmax_forward(y.data<scalar_t>(), x.data<scalar_t>(), g, log_form,
+                                                cuda::stream_of(x.device().index)));
+    }
   });
   const Tensor y_saved = y.detach();
   autograd::record(
@@ -39,8 +44,15 @@ Tensor softmax_impl(const char* op, const Tensor& x_in, int64_t dim, bool log_fo
         const Tensor gy = as_contiguous(grads[0]);
         Tensor gx = Tensor::empty(y_saved.shape(), y_saved.dtype(), y_saved.device());
         RTSEG_DISPATCH_FLOATING(y_saved.dtype(), op, [&] {
-          cpu::softmax_backward(gx.data<scalar_t>(), y_saved.data<scalar_t>(), gy.data<scalar_t>(),
-                                g, log_form);
+          if (gy.device().is_cpu()) {
+            cpu::softmax_backward(gx.data<scalar_t>(), y_saved.data<scalar_t>(),
+                                  gy.data<scalar_t>(), g, log_form);
+          } else {
+            RTSEG_CUDA_ONLY(op,
+                            cuda::softmax_backward(gx.data<scalar_t>(), y_saved.data<scalar_t>(),
+                                                   gy.data<scalar_t>(), g, log_form,
+                                                   cuda::stream_of(gy.device().index)));
+          }
         });
         return autograd::TensorList{gx};
       });

@@ -9,13 +9,15 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/host_device.h"
+
 namespace rtseg::cpu {
 
 struct ClassMapGeometry {
   int64_t n = 0;  // images
   int64_t c = 0;  // classes
   int64_t s = 0;  // positions per image
-  int64_t pixels() const { return n * s; }
+  RTSEG_HOST_DEVICE int64_t pixels() const { return n * s; }
 };
 
 // For every pixel i = n·S + s with target y (not ignore_index):

@@ -20,7 +20,7 @@ class SmallNet : public Module {
     attention = register_module("attention", std::make_shared<ChannelAttention>(8, 2, gen));
     head = register_module("head", std::make_shared<Conv2d>(Conv2dOptions{8, 5, 1}, gen));
   }
-  Tensor forward(const Tensor& x) override {
+  Tensor forward_impl(const Tensor& x) override {
     Tensor logits = head->forward(attention->forward(body->forward(x)));
     return interpolate_bilinear(logits, 2 * x.size(2), 2 * x.size(3), false);
   }

@@ -1,0 +1,26 @@
+#include "kernels/cuda/dropout.h"
+#include "kernels/cuda/launch.cuh"
+
+namespace rtseg::cuda {
+
+namespace {
+
+template <typename T>
+__global__ void dropout_apply_kernel(T* out, const T* in, const uint8_t* keep, T scale, int64_t n) {
+  RTSEG_GRID_STRIDE_LOOP(i, n) { out[i] = in[i] * (keep[i] ? scale : T(0)); }
+}
+
+}  // namespace
+
+template <typename T>
+void dropout_apply(T* out, const T* in, const uint8_t* keep, T scale, int64_t n, Stream stream) {
+  if (n == 0) return;
+  dropout_apply_kernel<<<blocks_for(n), kThreads, 0, stream>>>(out, in, keep, scale, n);
+  check_launch("dropout");
+}
+
+template void dropout_apply<float>(float*, const float*, const uint8_t*, float, int64_t, Stream);
+template void dropout_apply<double>(double*, const double*, const uint8_t*, double, int64_t,
+                                    Stream);
+
+}  // namespace rtseg::cuda
