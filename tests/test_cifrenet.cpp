@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "nets/cifrenet.h"
+#include "nets/summary.h"
 #include "test_support.h"
 
 using namespace rtseg;
@@ -97,5 +98,31 @@ TEST_CASE("every CIFReNet parameter receives a gradient in training mode", "[cif
     double norm = 0;
     for (double g : p.grad().to_doubles()) norm += g * g;
     REQUIRE(norm > 0);
+  }
+}
+
+TEST_CASE("CIFReNet MACs match the reference counts within 0.1%", "[cifrenet][summary]") {
+  struct Case {
+    int64_t h, w;
+    double conv, thop2021, thop2022;
+  };
+  // specs/COUNTS.md, 19 classes.
+  const std::vector<Case> cases = {{360, 640, 7.118e9, 7.295e9, 7.457e9}, {512, 1024, 16.197e9, 16.600e9, 16.968e9}};
+  CifreNet net(CifreNetConfig{});
+  for (const Case& c : cases) {
+    INFO(c.h << "x" << c.w);
+    const ModelSummary s = summarize(net, {1, 3, c.h, c.w});
+    REQUIRE(s.total().params == 1949901);
+    REQUIRE(s.total().macs.conv == Approx(c.conv).epsilon(1e-3));
+    REQUIRE(s.total().macs.thop2021 == Approx(c.thop2021).epsilon(1e-3));
+    REQUIRE(s.total().macs.thop2022 == Approx(c.thop2022).epsilon(1e-3));
+    REQUIRE(s.total().output == Shape{1, 19, c.h, c.w});
+  }
+  // Per-part conv-GMACs at 360×640 (COUNTS.md): stage 6 = mod7, the heaviest.
+  const ModelSummary s = summarize(net, {1, 3, 360, 640});
+  for (const ModuleSummary& m : s.modules) {
+    if (m.path == "mod7") REQUIRE(m.macs.conv == Approx(2.824e9).epsilon(2e-3));
+    if (m.path == "mod1") REQUIRE(m.macs.conv == Approx(0.050e9).epsilon(1e-2));
+    if (m.path == "mod4") REQUIRE(m.output == Shape{1, 32, 45, 80});
   }
 }
