@@ -59,4 +59,13 @@ RTSEG_HOST_DEVICE inline OutputRange conv_valid_range(int64_t offset, int64_t in
   return {begin, clipped_end > begin ? clipped_end : begin};
 }
 
+// Small integer helpers for index arithmetic that must agree between the host (tile planning,
+// tests) and the device (kernels); std::min/max are not device functions without extra flags.
+RTSEG_HOST_DEVICE inline int conv_imin(int a, int b) { return a < b ? a : b; }
+RTSEG_HOST_DEVICE inline int conv_imax(int a, int b) { return a > b ? a : b; }
+// ceil(a / b) for any sign of a and b > 0 (C++ division truncates towards zero).
+RTSEG_HOST_DEVICE inline int conv_ceil_div(int a, int b) {
+  return a >= 0 ? (a + b - 1) / b : -((-a) / b);
+}
+
 }  // namespace rtseg

@@ -6,6 +6,13 @@
 #include "kernels/conv_geometry.h"
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/matmul.h"
+#include "kernels/cuda/conv_bias.h"
+#include "kernels/cuda/conv_select.h"
+#include "kernels/cuda/cublas.h"
+#include "kernels/cuda/cudnn.h"
+#include "kernels/cuda/depthwise_conv.h"
+#include "kernels/cuda/grouped_conv.h"
+#include "kernels/cuda/stream.h"
 
 namespace rtseg {
 
@@ -77,9 +84,63 @@ Conv2dGeometry conv2d_geometry(const Tensor& x, const Tensor& weight, const Tens
               "conv2d: input is too small for the kernel: output would be {}×{} ({}, padding {}, "
               "dilation {}, stride {})",
               g.oh, g.ow, shapes, pair_str(p.padding), pair_str(p.dilation), pair_str(p.stride));
-  check::cpu_kernel(op, x);
   return g;
 }
+
+#ifdef RTSEG_HAVE_CUDA
+// The CUDA side of conv2d: every pass goes to the kernel cuda::choose_conv_backend names
+// (kernels/cuda/conv_select.h). cuDNN computes no bias, so it is added / reduced separately.
+
+template <typename T>
+void conv2d_forward_cuda(T* y, const T* x, const T* w, const T* b, const Conv2dGeometry& g,
+                         int device) {
+  const cuda::Stream stream = cuda::stream_of(device);
+  switch (cuda::choose_conv_backend(g)) {
+    case cuda::ConvBackend::Depthwise:
+      cuda::depthwise_conv2d_forward(y, x, w, b, g, cuda::ConvEpilogue::None, stream);
+      return;
+    case cuda::ConvBackend::Grouped:
+      cuda::grouped_conv2d_forward(y, x, w, b, g, stream);
+      return;
+    case cuda::ConvBackend::Cudnn:
+      cuda::cudnn_conv2d_forward(y, x, w, g, device);
+      if (b) cuda::channel_bias_add(y, b, g.n, g.k, g.oh * g.ow, stream);
+      return;
+  }
+}
+
+template <typename T>
+void conv2d_backward_input_cuda(T* dx, const T* dy, const T* w, const Conv2dGeometry& g,
+                                int device) {
+  const cuda::Stream stream = cuda::stream_of(device);
+  switch (cuda::choose_conv_backend(g)) {
+    case cuda::ConvBackend::Depthwise:
+      cuda::depthwise_conv2d_backward_data(dx, dy, w, g, stream);
+      return;
+    case cuda::ConvBackend::Grouped:
+      cuda::grouped_conv2d_backward_data(dx, dy, w, g, stream);
+      return;
+    case cuda::ConvBackend::Cudnn:
+      cuda::cudnn_conv2d_backward_data(dx, dy, w, g, device);
+      return;
+  }
+}
+
+// The depthwise and grouped backends share one weight-gradient kernel (grouped_conv.h).
+template <typename T>
+void conv2d_backward_weight_cuda(T* dw, const T* dy, const T* x, const Conv2dGeometry& g,
+                                 DType dtype, int device) {
+  if (cuda::choose_conv_backend(g) == cuda::ConvBackend::Cudnn) {
+    cuda::cudnn_conv2d_backward_filter(dw, dy, x, g, device);
+    return;
+  }
+  const int64_t ws_elems = cuda::grouped_conv2d_backward_weight_workspace(g);
+  const Tensor ws =
+      ws_elems > 0 ? Tensor::empty({ws_elems}, dtype, Device::cuda(device)) : Tensor();
+  cuda::grouped_conv2d_backward_weight(dw, dy, x, g, ws.defined() ? ws.data<T>() : nullptr,
+                                       cuda::stream_of(device));
+}
+#endif
 
 }  // namespace
 
@@ -90,8 +151,13 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, const 
   const Tensor b = b_in.defined() ? as_contiguous(b_in) : Tensor();
   Tensor y = Tensor::empty({g.n, g.k, g.oh, g.ow}, x.dtype(), x.device());
   RTSEG_DISPATCH_FLOATING(x.dtype(), "conv2d", [&] {
-    cpu::conv2d_forward(y.data<scalar_t>(), x.data<scalar_t>(), w.data<scalar_t>(),
-                        b.defined() ? b.data<scalar_t>() : nullptr, g);
+    const scalar_t* bp = b.defined() ? b.data<scalar_t>() : nullptr;
+    if (x.device().is_cpu()) {
+      cpu::conv2d_forward(y.data<scalar_t>(), x.data<scalar_t>(), w.data<scalar_t>(), bp, g);
+    } else {
+      RTSEG_CUDA_ONLY("conv2d", conv2d_forward_cuda(y.data<scalar_t>(), x.data<scalar_t>(),
+                                                    w.data<scalar_t>(), bp, g, x.device().index));
+    }
   });
   if (!autograd::should_record({x_in, w_in, b_in})) return y;
   // dx needs only the weight and dw only the input: keep what the gradients asked for need.
@@ -102,19 +168,41 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, const 
       [g, x_saved, w_saved](const autograd::TensorList& grads, const std::vector<bool>& need) {
         const Tensor dy = as_contiguous(grads[0]);
         Tensor dx, dw, db;
+        const bool cpu = dy.device().is_cpu();
+        [[maybe_unused]] const int device = dy.device().index;
         RTSEG_DISPATCH_FLOATING(dy.dtype(), "conv2d backward", [&] {
           const scalar_t* dyp = dy.data<scalar_t>();
           if (need[0]) {
             dx = Tensor::empty({g.n, g.c, g.h, g.w}, dy.dtype(), dy.device());
-            cpu::conv2d_backward_input(dx.data<scalar_t>(), dyp, w_saved.data<scalar_t>(), g);
+            scalar_t* dxp = dx.data<scalar_t>();
+            const scalar_t* wp = w_saved.data<scalar_t>();
+            if (cpu) {
+              cpu::conv2d_backward_input(dxp, dyp, wp, g);
+            } else {
+              RTSEG_CUDA_ONLY("conv2d backward",
+                              conv2d_backward_input_cuda(dxp, dyp, wp, g, device));
+            }
           }
           if (need[1]) {
             dw = Tensor::empty({g.k, g.c_per_group(), g.r, g.s}, dy.dtype(), dy.device());
-            cpu::conv2d_backward_weight(dw.data<scalar_t>(), dyp, x_saved.data<scalar_t>(), g);
+            scalar_t* dwp = dw.data<scalar_t>();
+            const scalar_t* xp = x_saved.data<scalar_t>();
+            if (cpu) {
+              cpu::conv2d_backward_weight(dwp, dyp, xp, g);
+            } else {
+              RTSEG_CUDA_ONLY("conv2d backward",
+                              conv2d_backward_weight_cuda(dwp, dyp, xp, g, dy.dtype(), device));
+            }
           }
           if (need[2]) {
             db = Tensor::empty({g.k}, dy.dtype(), dy.device());
-            cpu::conv2d_backward_bias(db.data<scalar_t>(), dyp, g);
+            if (cpu) {
+              cpu::conv2d_backward_bias(db.data<scalar_t>(), dyp, g);
+            } else {
+              RTSEG_CUDA_ONLY("conv2d backward",
+                              cuda::channel_bias_backward(db.data<scalar_t>(), dyp, g.n, g.k,
+                                                          g.oh * g.ow, cuda::stream_of(device)));
+            }
           }
         });
         return autograd::TensorList{dx, dw, db};
@@ -132,6 +220,11 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t
   return conv2d(x, weight, bias, p);
 }
 
+const char* conv2d_cuda_backend(const Tensor& x, const Tensor& weight, const Conv2dParams& p) {
+  return cuda::conv_backend_name(
+      cuda::choose_conv_backend(conv2d_geometry(x, weight, Tensor(), p)));
+}
+
 Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   const char* op = "matmul";
   check::floating(op, a_in, "a");
@@ -142,37 +235,56 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   RTSEG_CHECK(a_in.size(1) == b_in.size(0),
               "matmul: a is {} and b is {}: inner dimensions {} and {} differ", a_in.describe(),
               b_in.describe(), a_in.size(1), b_in.size(0));
-  check::cpu_kernel(op, a_in);
   const int64_t m = a_in.size(0), k = a_in.size(1), n = b_in.size(1);
   const Tensor a = as_contiguous(a_in), b = as_contiguous(b_in);
   Tensor c = Tensor::empty({m, n}, a.dtype(), a.device());
   RTSEG_DISPATCH_FLOATING(a.dtype(), op, [&] {
-    cpu::gemm(c.data<scalar_t>(), cpu::row_major(a.data<scalar_t>(), k),
-              cpu::row_major(b.data<scalar_t>(), n), m, n, k);
+    if (a.device().is_cpu()) {
+      cpu::gemm(c.data<scalar_t>(), cpu::row_major(a.data<scalar_t>(), k),
+                cpu::row_major(b.data<scalar_t>(), n), m, n, k);
+    } else {
+      RTSEG_CUDA_ONLY(op, cuda::gemm(op, a.device().index, false, false, m, n, k,
+                                     a.data<scalar_t>(), b.data<scalar_t>(), c.data<scalar_t>()));
+    }
   });
   if (!autograd::should_record({a_in, b_in})) return c;
   const Tensor a_saved = b_in.requires_grad() ? a : Tensor();
   const Tensor b_saved = a_in.requires_grad() ? b : Tensor();
-  autograd::record(op, {a_in, b_in}, {c},
-                   [m, k, n, a_saved, b_saved](const autograd::TensorList& grads,
-                                               const std::vector<bool>& need) {
-                     const Tensor dc = as_contiguous(grads[0]);
-                     Tensor da, db;
-                     RTSEG_DISPATCH_FLOATING(dc.dtype(), "matmul backward", [&] {
-                       const auto dcv = cpu::row_major(dc.data<scalar_t>(), n);
-                       if (need[0]) {  // da = dc · bᵀ
-                         da = Tensor::empty({m, k}, dc.dtype(), dc.device());
-                         cpu::gemm(da.data<scalar_t>(), dcv,
-                                   cpu::row_major(b_saved.data<scalar_t>(), n, true), m, k, n);
-                       }
-                       if (need[1]) {  // db = aᵀ · dc
-                         db = Tensor::empty({k, n}, dc.dtype(), dc.device());
-                         cpu::gemm(db.data<scalar_t>(),
-                                   cpu::row_major(a_saved.data<scalar_t>(), k, true), dcv, k, n, m);
-                       }
-                     });
-                     return autograd::TensorList{da, db};
-                   });
+  autograd::record(
+      op, {a_in, b_in}, {c},
+      [m, k, n, a_saved, b_saved](const autograd::TensorList& grads,
+                                  const std::vector<bool>& need) {
+        const char* bop = "matmul backward";
+        const Tensor dc = as_contiguous(grads[0]);
+        const bool cpu = dc.device().is_cpu();
+        [[maybe_unused]] const int device = dc.device().index;
+        Tensor da, db;
+        RTSEG_DISPATCH_FLOATING(dc.dtype(), bop, [&] {
+          const scalar_t* dcp = dc.data<scalar_t>();
+          const auto dcv = cpu::row_major(dcp, n);
+          if (need[0]) {  // da = dc · bᵀ
+            da = Tensor::empty({m, k}, dc.dtype(), dc.device());
+            const scalar_t* bp = b_saved.data<scalar_t>();
+            if (cpu) {
+              cpu::gemm(da.data<scalar_t>(), dcv, cpu::row_major(bp, n, true), m, k, n);
+            } else {
+              RTSEG_CUDA_ONLY(
+                  bop, cuda::gemm(bop, device, false, true, m, k, n, dcp, bp, da.data<scalar_t>()));
+            }
+          }
+          if (need[1]) {  // db = aᵀ · dc
+            db = Tensor::empty({k, n}, dc.dtype(), dc.device());
+            const scalar_t* ap = a_saved.data<scalar_t>();
+            if (cpu) {
+              cpu::gemm(db.data<scalar_t>(), cpu::row_major(ap, k, true), dcv, k, n, m);
+            } else {
+              RTSEG_CUDA_ONLY(
+                  bop, cuda::gemm(bop, device, true, false, k, n, m, ap, dcp, db.data<scalar_t>()));
+            }
+          }
+        });
+        return autograd::TensorList{da, db};
+      });
   return c;
 }
 
@@ -193,16 +305,27 @@ Tensor linear(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in) {
                 "linear: bias {} has {} elements but weight {} has {} outputs", b_in.describe(),
                 b_in.size(0), w_in.describe(), w_in.size(0));
   }
-  check::cpu_kernel(op, x_in);
   const int64_t n = x_in.size(0), in = x_in.size(1), out = w_in.size(0);
   const Tensor x = as_contiguous(x_in), w = as_contiguous(w_in);
   const Tensor b = b_in.defined() ? as_contiguous(b_in) : Tensor();
   Tensor y = Tensor::empty({n, out}, x.dtype(), x.device());
   RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
     // y = x · Wᵀ: W is out×in row-major, read transposed.
-    cpu::gemm(y.data<scalar_t>(), cpu::row_major(x.data<scalar_t>(), in),
-              cpu::row_major(w.data<scalar_t>(), in, true), n, out, in);
-    if (b.defined()) cpu::add_row_bias(y.data<scalar_t>(), b.data<scalar_t>(), n, out);
+    if (x.device().is_cpu()) {
+      cpu::gemm(y.data<scalar_t>(), cpu::row_major(x.data<scalar_t>(), in),
+                cpu::row_major(w.data<scalar_t>(), in, true), n, out, in);
+      if (b.defined()) cpu::add_row_bias(y.data<scalar_t>(), b.data<scalar_t>(), n, out);
+    } else {
+      RTSEG_CUDA_ONLY(op, {
+        const int device = x.device().index;
+        cuda::gemm(op, device, false, true, n, out, in, x.data<scalar_t>(), w.data<scalar_t>(),
+                   y.data<scalar_t>());
+        if (b.defined()) {
+          cuda::channel_bias_add(y.data<scalar_t>(), b.data<scalar_t>(), n, out, 1,
+                                 cuda::stream_of(device));
+        }
+      });
+    }
   });
   if (!autograd::should_record({x_in, w_in, b_in})) return y;
   const Tensor x_saved = w_in.requires_grad() ? x : Tensor();
@@ -210,23 +333,44 @@ Tensor linear(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in) {
   autograd::record(op, {x_in, w_in, b_in}, {y},
                    [n, in, out, x_saved, w_saved](const autograd::TensorList& grads,
                                                   const std::vector<bool>& need) {
+                     const char* bop = "linear backward";
                      const Tensor dy = as_contiguous(grads[0]);
+                     const bool cpu = dy.device().is_cpu();
+                     [[maybe_unused]] const int device = dy.device().index;
                      Tensor dx, dw, db;
-                     RTSEG_DISPATCH_FLOATING(dy.dtype(), "linear backward", [&] {
+                     RTSEG_DISPATCH_FLOATING(dy.dtype(), bop, [&] {
                        const scalar_t* dyp = dy.data<scalar_t>();
                        if (need[0]) {  // dx = dy · W
                          dx = Tensor::empty({n, in}, dy.dtype(), dy.device());
-                         cpu::gemm(dx.data<scalar_t>(), cpu::row_major(dyp, out),
-                                   cpu::row_major(w_saved.data<scalar_t>(), in), n, in, out);
+                         const scalar_t* wp = w_saved.data<scalar_t>();
+                         if (cpu) {
+                           cpu::gemm(dx.data<scalar_t>(), cpu::row_major(dyp, out),
+                                     cpu::row_major(wp, in), n, in, out);
+                         } else {
+                           RTSEG_CUDA_ONLY(bop, cuda::gemm(bop, device, false, false, n, in, out,
+                                                           dyp, wp, dx.data<scalar_t>()));
+                         }
                        }
                        if (need[1]) {  // dW = dyᵀ · x
                          dw = Tensor::empty({out, in}, dy.dtype(), dy.device());
-                         cpu::gemm(dw.data<scalar_t>(), cpu::row_major(dyp, out, true),
-                                   cpu::row_major(x_saved.data<scalar_t>(), in), out, in, n);
+                         const scalar_t* xp = x_saved.data<scalar_t>();
+                         if (cpu) {
+                           cpu::gemm(dw.data<scalar_t>(), cpu::row_major(dyp, out, true),
+                                     cpu::row_major(xp, in), out, in, n);
+                         } else {
+                           RTSEG_CUDA_ONLY(bop, cuda::gemm(bop, device, true, false, out, in, n,
+                                                           dyp, xp, dw.data<scalar_t>()));
+                         }
                        }
-                       if (need[2]) {
+                       if (need[2]) {  // db = Σ_rows dy
                          db = Tensor::empty({out}, dy.dtype(), dy.device());
-                         cpu::sum_rows(db.data<scalar_t>(), dyp, n, out);
+                         if (cpu) {
+                           cpu::sum_rows(db.data<scalar_t>(), dyp, n, out);
+                         } else {
+                           RTSEG_CUDA_ONLY(
+                               bop, cuda::channel_bias_backward(db.data<scalar_t>(), dyp, n, out, 1,
+                                                                cuda::stream_of(device)));
+                         }
                        }
                      });
                      return autograd::TensorList{dx, dw, db};

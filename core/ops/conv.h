@@ -22,6 +22,10 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
               int64_t stride = 1, int64_t padding = 0, int64_t dilation = 1, int64_t groups = 1);
 
+// Which CUDA kernel family conv2d runs for these shapes on a GPU, whatever the tensors' device:
+// "depthwise", "grouped" or "cudnn" (kernels/cuda/conv_select.h), for benches and logs.
+const char* conv2d_cuda_backend(const Tensor& x, const Tensor& weight, const Conv2dParams& p);
+
 // a: M×K, b: K×N -> M×N.
 Tensor matmul(const Tensor& a, const Tensor& b);
 // x: N×in, weight: out×in, bias: out or undefined -> N×out (x·weightᵀ + bias, as torch.nn.Linear).
