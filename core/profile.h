@@ -24,9 +24,9 @@ class ForwardObserver {
  public:
   virtual ~ForwardObserver() = default;
   virtual void on_op(const OpCost& cost) = 0;
-  // `owner` identifies the module (its address); `output` is its result, or null when the
-  // forward has no single tensor result.
-  virtual void on_enter(const void* owner) = 0;
+  // `owner` identifies the module (its address); `input` / `output` are its argument and result,
+  // or null when the forward does not take or give a single tensor.
+  virtual void on_enter(const void* owner, const Tensor* input) = 0;
   virtual void on_exit(const void* owner, const Tensor* output) = 0;
   // When true, expensive kernels (convolutions, GEMMs) may skip their arithmetic and leave their
   // outputs zero: shapes and costs are all a summary needs.

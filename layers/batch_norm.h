@@ -14,12 +14,16 @@ class BatchNorm2d : public Module {
   std::string type_name() const override { return "BatchNorm2d"; }
 
   int64_t channels() const { return channels_; }
+  // After fold_batchnorm merged this BN into the conv before it, forward is the identity.
+  void mark_folded() { folded_ = true; }
+  bool is_folded() const { return folded_; }
   double eps() const { return eps_; }
   Tensor weight, bias, running_mean, running_var, num_batches_tracked;
 
  private:
   int64_t channels_;
   double momentum_, eps_;
+  bool folded_ = false;
 };
 
 }  // namespace rtseg

@@ -18,6 +18,16 @@ Conv2d::Conv2d(const Conv2dOptions& o, Generator& gen) : options_(o) {
   if (o.bias) bias = register_parameter("bias", default_bias_init(o.out_channels, fan_in_of(shape), gen));
 }
 
+void Conv2d::set_bias(const Tensor& values) {
+  RTSEG_CHECK(values.shape() == Shape{options_.out_channels}, "Conv2d.set_bias: expected {} values, got {}",
+              options_.out_channels, values.describe());
+  if (!bias.defined()) {
+    bias = register_parameter("bias", Tensor::zeros({options_.out_channels}, weight.dtype(), weight.device()));
+    options_.bias = true;
+  }
+  bias.copy_from(values.to(bias.dtype()).to(bias.device()));
+}
+
 Conv2dParams Conv2d::params() const {
   Conv2dParams p;
   p.stride = {options_.stride, options_.stride};

@@ -25,6 +25,8 @@ class Conv2d : public Module {
   std::string type_name() const override { return "Conv2d"; }
 
   const Conv2dOptions& options() const { return options_; }
+  // Sets the bias values, adding a `bias` parameter if the conv had none (BN folding).
+  void set_bias(const Tensor& values);
   Conv2dParams params() const;
   Tensor weight, bias;  // bias undefined when options.bias is false
 

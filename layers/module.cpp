@@ -30,14 +30,14 @@ Tensor Module::forward_impl(const Tensor&) {
 Tensor Module::forward(const Tensor& x) {
   ForwardObserver* o = forward_observer();
   if (!o) return forward_impl(x);
-  o->on_enter(this);
+  o->on_enter(this, &x);
   Tensor y = forward_impl(x);
   o->on_exit(this, &y);
   return y;
 }
 
 ModuleScope::ModuleScope(const Module* m) : module_(m) {
-  if (ForwardObserver* o = forward_observer()) o->on_enter(module_);
+  if (ForwardObserver* o = forward_observer()) o->on_enter(module_, nullptr);
 }
 
 ModuleScope::~ModuleScope() {

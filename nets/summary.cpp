@@ -45,7 +45,7 @@ MacCounts convert(const OpCost& c) {
 class SummaryObserver : public ForwardObserver {
  public:
   void on_op(const OpCost& cost) override { own[stack.empty() ? nullptr : stack.back()] += convert(cost); }
-  void on_enter(const void* owner) override { stack.push_back(owner); }
+  void on_enter(const void* owner, const Tensor*) override { stack.push_back(owner); }
   void on_exit(const void* owner, const Tensor* output) override {
     if (!stack.empty()) stack.pop_back();
     if (output && output->defined()) shapes[owner] = output->shape();
