@@ -126,3 +126,26 @@ TEST_CASE("CIFReNet MACs match the reference counts within 0.1%", "[cifrenet][su
     if (m.path == "mod4") REQUIRE(m.output == Shape{1, 32, 45, 80});
   }
 }
+
+TEST_CASE("the whole CIFReNet passes a finite-difference check in float64", "[cifrenet][grad]") {
+  // Eval mode: with batch statistics over the 1×1 pooled branches a batch of 2 is so ill-
+  // conditioned that finite differences lose their accuracy (gradients ~1e3 with large
+  // curvature); the training-mode graph is checked exactly by the fp64 PyTorch parity test.
+  // One sampled element of every third parameter tensor and of the input (all of them would
+  // take millions of forwards).
+  CifreNetConfig c;
+  c.num_classes = 5;
+  CifreNet net(c);
+  net.to(DType::F64);
+  net.eval();
+  Generator gen(8);
+  Tensor x = random_input({1, 3, 16, 24}, gen);
+  std::vector<Tensor> inputs;
+  const std::vector<Tensor> params = net.parameters();
+  for (size_t i = 0; i < params.size(); i += 3) inputs.push_back(params[i]);
+  inputs.push_back(x);
+  GradCheckOptions opt;
+  opt.max_elements_per_input = 1;
+  opt.tolerance = 1e-5;
+  gradcheck([&](const std::vector<Tensor>& t) { return net.forward(t.back()); }, inputs, opt);
+}
