@@ -19,6 +19,14 @@ TEST_CASE("sum and mean values", "[reduce]") {
   require_error([] { mean(Tensor::zeros({0, 3}), {0}); }, "mean: reducing");
 }
 
+TEST_CASE("argmax over channels picks the first maximum", "[reduce]") {
+  // 1×3×1×4: pixel 0 -> channel 2, pixel 1 -> tie between 0 and 1 -> 0, pixel 2 -> 1, pixel 3 -> 0.
+  Tensor x = Tensor::from_doubles({0, 5, 1, 9, /**/ 1, 5, 7, 2, /**/ 3, 4, -1, 8}, {1, 3, 1, 4});
+  REQUIRE(argmax_channels(x).to_vector<int64_t>() == std::vector<int64_t>{2, 0, 1, 0});
+  REQUIRE(argmax_channels(x).shape() == Shape{1, 1, 4});
+  require_error([] { argmax_channels(Tensor::zeros({3, 4})); }, "argmax_channels: input must have 4 dimensions");
+}
+
 TEST_CASE("reduction gradients match finite differences", "[reduce][grad]") {
   Generator gen(31);
   Tensor x = random_input({2, 3, 4, 5}, gen);

@@ -90,6 +90,35 @@ Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   return mul_scalar(sum(x, dims, keepdim), 1.0 / static_cast<double>(count));
 }
 
+Tensor argmax_channels(const Tensor& x_in) {
+  check::floating("argmax_channels", x_in, "input");
+  check::rank("argmax_channels", x_in, 4, "input");
+  const Tensor x = as_contiguous(x_in);
+  const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
+  RTSEG_CHECK(c > 0, "argmax_channels: input {} has no channels", x.describe());
+  Tensor out = Tensor::empty({n, x.size(2), x.size(3)}, DType::I64, x.device());
+  RTSEG_DISPATCH_FLOATING(x.dtype(), "argmax_channels", [&] {
+    if (x.device().is_cpu()) {
+      const scalar_t* p = x.data<scalar_t>();
+      int64_t* o = out.data<int64_t>();
+      for (int64_t b = 0; b < n; ++b) {
+        for (int64_t i = 0; i < hw; ++i) {
+          const scalar_t* q = p + b * c * hw + i;
+          int64_t best = 0;
+          for (int64_t k = 1; k < c; ++k) {
+            if (q[k * hw] > q[best * hw]) best = k;
+          }
+          o[b * hw + i] = best;
+        }
+      }
+    } else {
+      RTSEG_CUDA_ONLY("argmax_channels", cuda::argmax_channels(out.data<int64_t>(), x.data<scalar_t>(), n, c, hw,
+                                                              cuda::stream_of(x.device().index)));
+    }
+  });
+  return out;
+}
+
 Tensor mean(const Tensor& x) {
   check::defined("mean", x, "input");
   std::vector<int64_t> all(x.dim());

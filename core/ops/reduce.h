@@ -13,4 +13,8 @@ Tensor mean(const Tensor& x);  // all elements -> shape []
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 
+// Index of the largest value along dimension 1 of an N×C×H×W tensor -> int64 N×H×W (the first
+// one on ties, as torch.argmax). Not differentiable (records nothing).
+Tensor argmax_channels(const Tensor& x);
+
 }  // namespace rtseg

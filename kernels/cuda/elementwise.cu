@@ -105,6 +105,21 @@ __global__ void sum_reduce_kernel(T* out, int64_t out_n, const T* src, StridedSh
   }
 }
 
+template <typename T>
+__global__ void argmax_channels_kernel(int64_t* out, const T* x, int64_t n, int64_t c, int64_t hw) {
+  RTSEG_GRID_STRIDE_LOOP(i, n * hw) {
+    const int64_t b = i / hw, p = i % hw;
+    const T* q = x + b * c * hw + p;
+    int64_t best = 0;
+    T best_value = q[0];
+    for (int64_t k = 1; k < c; ++k) {
+      const T v = q[k * hw];
+      if (v > best_value) best = k, best_value = v;
+    }
+    out[i] = best;
+  }
+}
+
 int64_t count(const StridedShape& s) {
   int64_t n = 1;
   for (int d = 0; d < s.rank; ++d) n *= s.size[d];
@@ -176,6 +191,13 @@ void sum_reduce(T* out, int64_t out_n, const T* src, const StridedShape& kept,
   check_launch("sum_reduce");
 }
 
+template <typename T>
+void argmax_channels(int64_t* out, const T* x, int64_t n, int64_t c, int64_t hw, Stream stream) {
+  if (n * hw == 0) return;
+  argmax_channels_kernel<<<blocks_for(n * hw), kThreads, 0, stream>>>(out, x, n, c, hw);
+  check_launch("argmax_channels");
+}
+
 #define RTSEG_INSTANTIATE_FLOATING(T)                                                          \
   template void broadcast_binary<T>(BinaryOp, T*, const T*, const StridedShape&, const T*,     \
                                     const StridedShape&, int64_t, Stream);                     \
@@ -183,7 +205,8 @@ void sum_reduce(T* out, int64_t out_n, const T* src, const StridedShape& kept,
   template void unary_backward<T>(UnaryOp, double, T*, const T*, const T*, const T*, int64_t,  \
                                   Stream);                                                     \
   template void sum_reduce<T>(T*, int64_t, const T*, const StridedShape&, const StridedShape&, \
-                              Stream);
+                              Stream);                                                         \
+  template void argmax_channels<T>(int64_t*, const T*, int64_t, int64_t, int64_t, Stream);
 RTSEG_INSTANTIATE_FLOATING(float)
 RTSEG_INSTANTIATE_FLOATING(double)
 

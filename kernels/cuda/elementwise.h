@@ -43,4 +43,8 @@ template <typename T>
 void sum_reduce(T* out, int64_t out_n, const T* src, const StridedShape& kept,
                 const StridedShape& reduced, Stream stream);
 
+// out[b, i] = argmax over k of x[b, k, i] (first maximum on ties); x is N×C×HW contiguous.
+template <typename T>
+void argmax_channels(int64_t* out, const T* x, int64_t n, int64_t c, int64_t hw, Stream stream);
+
 }  // namespace rtseg::cuda

@@ -79,3 +79,14 @@ TEST_CASE("dtype conversions and fills on the GPU", "[gpu][tensor]") {
   cuda::set_debug_checks(false);
   REQUIRE(cuda::take_guard_violations() == 0);
 }
+
+TEST_CASE("argmax over channels on the GPU", "[gpu][reduce]") {
+  cuda::set_debug_checks(true);
+  Generator gen(4);
+  for (DType dt : {DType::F32, DType::F64}) {
+    Tensor x = rand_uniform({2, 19, 37, 41}, -1, 1, gen, dt);
+    REQUIRE(argmax_channels(x.to(kGpu)).to_vector<int64_t>() == argmax_channels(x).to_vector<int64_t>());
+  }
+  cuda::set_debug_checks(false);
+  REQUIRE(cuda::take_guard_violations() == 0);
+}
