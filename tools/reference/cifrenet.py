@@ -117,9 +117,11 @@ class CIFReNet(nn.Module):
         self.final = nn.Sequential(nn.Conv2d(400, 256, 1, groups=16), Shuffle(16), nn.BatchNorm2d(256),
                                    nn.LeakyReLU(0.1), nn.Dropout(dropout), nn.Conv2d(256, num_classes, 1))
 
-    def forward(self, x):
+    def forward_eighth(self, x):
         f3 = self.mod4(self.mod3(self.mod2(self.mod1(x))))
         f6 = self.mod7(self.mod6(self.mod5(f3)))
         f7 = self.mod8(self.LRM(f3) * self.attention(f6) + f6)
-        logits = self.final(self.multi_scale(f7))
-        return F.interpolate(logits, size=x.shape[2:], mode="bilinear", align_corners=True)
+        return self.final(self.multi_scale(f7))
+
+    def forward(self, x):
+        return F.interpolate(self.forward_eighth(x), size=x.shape[2:], mode="bilinear", align_corners=True)
