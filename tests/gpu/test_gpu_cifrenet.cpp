@@ -1,0 +1,65 @@
+// CIFReNet on the GPU against the CPU (itself checked against PyTorch by the parity tests):
+// logits and every parameter gradient, training and eval mode, fp32. Tolerance 1e-4 normalized
+// error per tensor (max |Δ| / max |CPU|), the whole-net bound; the GPU sums in other orders.
+#include "../test_support.h"
+#include "core/ops.h"
+#include "gpu_compare.h"
+#include "nets/cifrenet.h"
+
+using namespace rtseg;
+using namespace rtseg::testing;
+
+namespace {
+
+double max_abs(const Tensor& t) {
+  double m = 0;
+  for (double v : t.to_doubles()) m = std::max(m, std::abs(v));
+  return m;
+}
+
+// floor: gradients that are zero by construction (a bias right before a training-mode BN) are
+// judged on the scale of the net's gradients, not on their own rounding noise.
+double normalized(const Tensor& gpu, const Tensor& cpu, double floor = 1e-6) {
+  const std::vector<double> g = gpu.to_doubles(), c = cpu.to_doubles();
+  double diff = 0, scale = floor;
+  for (size_t i = 0; i < g.size(); ++i) {
+    if (std::isnan(g[i])) return INFINITY;
+    diff = std::max(diff, std::abs(g[i] - c[i]));
+    scale = std::max(scale, std::abs(c[i]));
+  }
+  return diff / scale;
+}
+
+}  // namespace
+
+TEST_CASE("CIFReNet forward and backward on the GPU match the CPU", "[gpu][cifrenet]") {
+  DebugChecks debug;
+  for (bool training : {false, true}) {
+    INFO((training ? "training" : "eval") << " mode");
+    CifreNetConfig c;
+    c.num_classes = 11;
+    c.dropout = 0.0;
+    CifreNet cpu_net(c), gpu_net(c);
+    gpu_net.to(kGpu);
+    cpu_net.train(training);
+    gpu_net.train(training);
+    Generator gen(5);
+    Tensor x = rand_uniform({2, 3, 97, 131}, -1, 1, gen);
+    std::vector<int64_t> labels(2 * 97 * 131);
+    for (auto& l : labels) l = gen.randint(12) == 11 ? 255 : gen.randint(11);
+    Tensor y = Tensor::from_vector(labels, {2, 97, 131});
+    Tensor cpu_logits = cpu_net.forward(x);
+    Tensor gpu_logits = gpu_net.forward(x.to(kGpu));
+    cross_entropy(cpu_logits, y).backward();
+    cross_entropy(gpu_logits, y.to(kGpu)).backward();
+    REQUIRE(normalized(gpu_logits, cpu_logits) <= 1e-4);
+    const NamedTensors cpu_params = cpu_net.named_parameters(), gpu_params = gpu_net.named_parameters();
+    double largest = 0;
+    for (const auto& [name, p] : cpu_params) largest = std::max(largest, max_abs(p.grad()));
+    for (size_t i = 0; i < cpu_params.size(); ++i) {
+      INFO(cpu_params[i].first);
+      REQUIRE(normalized(gpu_params[i].second.grad(), cpu_params[i].second.grad(), 1e-3 * largest) <= 1e-4);
+    }
+  }
+  REQUIRE(cuda::take_guard_violations() == 0);
+}
