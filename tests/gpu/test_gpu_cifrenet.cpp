@@ -1,6 +1,8 @@
 // CIFReNet on the GPU against the CPU (itself checked against PyTorch by the parity tests):
-// logits and every parameter gradient, training and eval mode, fp32. Tolerance 1e-4 normalized
-// error per tensor (max |Δ| / max |CPU|), the whole-net bound; the GPU sums in other orders.
+// logits and every parameter gradient. Eval mode in fp32 with the whole-net bound 1e-4
+// (normalized per tensor: max |Δ| / max |CPU|); training mode in fp64 at 1e-9, because batch
+// statistics over the N = 2 pooled 1×1 maps amplify fp32 summation-order differences far beyond
+// 1e-4 (see tools/reference/parity_cifrenet.py).
 #include "../test_support.h"
 #include "core/ops.h"
 #include "gpu_compare.h"
@@ -40,11 +42,15 @@ TEST_CASE("CIFReNet forward and backward on the GPU match the CPU", "[gpu][cifre
     c.num_classes = 11;
     c.dropout = 0.0;
     CifreNet cpu_net(c), gpu_net(c);
+    const DType dt = training ? DType::F64 : DType::F32;
+    const double tol = training ? 1e-9 : 1e-4;
+    cpu_net.to(dt);
+    gpu_net.to(dt);
     gpu_net.to(kGpu);
     cpu_net.train(training);
     gpu_net.train(training);
     Generator gen(5);
-    Tensor x = rand_uniform({2, 3, 97, 131}, -1, 1, gen);
+    Tensor x = rand_uniform({2, 3, 97, 131}, -1, 1, gen, dt);
     std::vector<int64_t> labels(2 * 97 * 131);
     for (auto& l : labels) l = gen.randint(12) == 11 ? 255 : gen.randint(11);
     Tensor y = Tensor::from_vector(labels, {2, 97, 131});
@@ -52,13 +58,13 @@ TEST_CASE("CIFReNet forward and backward on the GPU match the CPU", "[gpu][cifre
     Tensor gpu_logits = gpu_net.forward(x.to(kGpu));
     cross_entropy(cpu_logits, y).backward();
     cross_entropy(gpu_logits, y.to(kGpu)).backward();
-    REQUIRE(normalized(gpu_logits, cpu_logits) <= 1e-4);
+    REQUIRE(normalized(gpu_logits, cpu_logits) <= tol);
     const NamedTensors cpu_params = cpu_net.named_parameters(), gpu_params = gpu_net.named_parameters();
     double largest = 0;
     for (const auto& [name, p] : cpu_params) largest = std::max(largest, max_abs(p.grad()));
     for (size_t i = 0; i < cpu_params.size(); ++i) {
       INFO(cpu_params[i].first);
-      REQUIRE(normalized(gpu_params[i].second.grad(), cpu_params[i].second.grad(), 1e-3 * largest) <= 1e-4);
+      REQUIRE(normalized(gpu_params[i].second.grad(), cpu_params[i].second.grad(), 1e-3 * largest) <= tol);
     }
   }
   REQUIRE(cuda::take_guard_violations() == 0);
