@@ -1,5 +1,9 @@
 // Nets by name, for the apps: `rtseg train --net cifrenet ...`. Every entry builds a Module whose
-// forward(x) gives logits at the input resolution, and says how to get the other graphs.
+// forward(x) gives the main logits at 1/output_stride of the input (CIFReNet: the input size;
+// PIDNet and ICFRNet: 1/8, which callers resize to the label size bilinearly with the entry's
+// align_corners). NetOptions.graph picks the inference or the training graph; the training
+// graph's other heads come from the net's own API (PidNet::forward_heads,
+// IcfrNet::forward_outputs).
 #pragma once
 
 #include <functional>
@@ -13,8 +17,10 @@ namespace rtseg {
 
 struct NetOptions {
   int64_t num_classes = 19;
-  std::string dataset = "cityscapes";  // picks dataset-specific structure (CIFReNet's DSP dilations)
-  std::string graph = "infer";         // "infer" or "train" (auxiliary heads, where a net has them)
+  // Picks dataset-specific structure (CIFReNet's DSP dilations).
+  std::string dataset = "cityscapes";
+  // "infer" or "train" (auxiliary heads, where a net has them).
+  std::string graph = "infer";
   uint64_t seed = 0;
 };
 
@@ -22,6 +28,8 @@ struct NetInfo {
   std::string name;
   std::string description;
   std::function<std::shared_ptr<Module>(const NetOptions&)> create;
+  int64_t output_stride = 1;  // forward(x) is at ⌈input / output_stride⌉ (strided convs round up)
+  bool align_corners = true;  // for resizing the logits to the label size
 };
 
 const std::vector<NetInfo>& registered_nets();
