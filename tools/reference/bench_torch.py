@@ -33,7 +33,7 @@ def build(name, classes):
     if name == "icfrnet":
         from icfrnet import ICFRNet  # noqa: F401
         net = ICFRNet(num_classes=classes, augment=False)
-        return net, lambda m, x: m(x), False
+        return net, lambda m, x: m(x)[0], False  # (main logits, complexity map): time the logits path
     raise SystemExit(f"unknown net {name}")
 
 
