@@ -1,0 +1,136 @@
+// rtseg bench          PIDNet's FPS protocol for one net (+ end-to-end FPS, MACs, memory, per-module
+//                      times); --torch runs the PyTorch definition of the same net on the same
+//                      device with the same protocol and prints the ratio.
+// rtseg bench-kernels  every distinct conv shape of the nets: our kernel against cuDNN (GPU only).
+#include <array>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "apps/bench/kernel_bench.h"
+#include "apps/bench/net_bench.h"
+#include "apps/commands.h"
+#include "apps/lib/config.h"
+#include "core/cuda_runtime.h"
+
+#ifndef RTSEG_TOOLS_DIR
+#define RTSEG_TOOLS_DIR "tools"
+#endif
+
+namespace rtseg::app {
+
+namespace {
+
+struct BenchArgs {
+  std::string net = "cifrenet", size = "360x640", variant = "cityscapes";
+  int64_t classes = 19;
+  double seconds = 5.0;
+  bool cpu = false, no_fold = false, tf32 = false, json = false, torch = false, no_layers = false;
+};
+
+// Runs tools/reference/bench_torch.py and returns its JSON line.
+nlohmann::json run_torch_bench(const BenchArgs& a, const NetBenchResult& ours) {
+  const char* dir = std::getenv("RTSEG_TOOLS_DIR");
+  const std::string script = std::string(dir ? dir : RTSEG_TOOLS_DIR) + "/reference/bench_torch.py";
+  const char* python = std::getenv("RTSEG_PYTHON");  // a python3 with torch; default: python3 on the PATH
+  const std::string cmd = fmt::format("{} {} --net {} --classes {} --size {} --seconds {} --device {}{}{} 2>&1",
+                                      python ? python : "python3", script, a.net, a.classes, a.size, a.seconds, ours.device == "cpu" ? "cpu" : "cuda",
+                                      a.no_fold ? "" : " --fold-bn", a.tf32 ? " --tf32" : "");
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
+  RTSEG_CHECK(pipe != nullptr, "bench --torch: cannot run {}", cmd);
+  std::string output, last_line;
+  std::array<char, 4096> buf{};
+  while (fgets(buf.data(), buf.size(), pipe.get())) {
+    output += buf.data();
+    last_line = buf.data();
+  }
+  try {
+    return nlohmann::json::parse(last_line);
+  } catch (const nlohmann::json::exception&) {
+    fail("bench --torch: the PyTorch run failed ({}):\n{}", cmd, output);
+  }
+}
+
+void run_bench(const BenchArgs& a, CommandContext& ctx) {
+  const auto [h, w] = parse_size(a.size, "bench --size");
+  NetBenchOptions o;
+  o.net = a.net;
+  o.classes = a.classes;
+  o.dataset = a.variant;
+  o.height = h;
+  o.width = w;
+  o.seconds = a.seconds;
+  o.use_gpu = !a.cpu;
+  o.fold_bn = !a.no_fold;
+  o.tf32 = a.tf32;
+  o.per_layer = !a.no_layers;
+  const NetBenchResult r = run_net_bench(o);
+  nlohmann::json torch;
+  if (a.torch) torch = run_torch_bench(a, r);
+  if (a.json) {
+    nlohmann::json j = nlohmann::json::parse(net_bench_json(r));
+    if (a.torch) {
+      j["pytorch"] = torch;
+      j["speedup_vs_pytorch"] = r.fps / torch["fps"].get<double>();
+    }
+    ctx.out << j.dump(2) << "\n";
+    return;
+  }
+  ctx.out << format_net_bench(r);
+  if (a.torch) {
+    ctx.out << fmt::format("  PyTorch {} ({}, BN {}): {:.3f} ms, {:.1f} FPS; end to end {:.1f} FPS\n",
+                           torch["torch"].get<std::string>(), torch["device"].get<std::string>(),
+                           a.no_fold ? "unfolded" : "folded", torch["latency_ms"].get<double>(),
+                           torch["fps"].get<double>(), torch["end_to_end_fps"].get<double>());
+    ctx.out << fmt::format("  rtseg / PyTorch: {:.2f}x (protocol), {:.2f}x (end to end)\n",
+                           r.fps / torch["fps"].get<double>(), r.end_to_end_fps / torch["end_to_end_fps"].get<double>());
+  }
+}
+
+struct KernelArgs {
+  int repeats = 20;
+  bool tf32 = false, markdown = false;
+};
+
+void run_kernels(const KernelArgs& a, CommandContext& ctx) {
+  RTSEG_CHECK(cuda_available(), "bench-kernels: needs a GPU ({})", cuda_availability().reason);
+  KernelBenchOptions o;
+  o.repeats = a.repeats;
+  o.tf32 = a.tf32;
+  const KernelBenchReport r = run_kernel_bench(
+      {{"cifrenet", {1, 3, 360, 640}}, {"cifrenet", {1, 3, 512, 1024}}, {"pidnet-s", {1, 3, 1024, 2048}},
+       {"icfrnet", {1, 3, 1024, 2048}}},
+      o);
+  ctx.out << (a.markdown ? kernel_bench_markdown(r) : format_kernel_bench(r));
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, CommandContext& context) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench", "FPS with PIDNet's protocol (eval, BN folded, batch 1, logits at 1/8), end-to-end FPS, MACs, memory");
+  cmd->add_option("-n,--net", args->net, "net name")->capture_default_str();
+  cmd->add_option("--classes", args->classes, "number of classes")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--size", args->size, "input HxW")->capture_default_str();
+  cmd->add_option("--variant", args->variant, "dataset-specific structure: cityscapes, camvid or helen")->capture_default_str();
+  cmd->add_option("--seconds", args->seconds, "length of each timed loop")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_flag("--cpu", args->cpu, "run on the CPU even when a GPU is present");
+  cmd->add_flag("--no-fold", args->no_fold, "keep BatchNorm layers instead of folding them into the convs");
+  cmd->add_flag("--tf32", args->tf32, "allow TF32 tensor-core math for fp32 convolutions and GEMMs");
+  cmd->add_flag("--no-layers", args->no_layers, "skip the per-module time table");
+  cmd->add_flag("--torch", args->torch,
+                "also run the PyTorch definition (python3 with torch, or $RTSEG_PYTHON) and print the ratio");
+  cmd->add_flag("--json", args->json, "machine-readable output");
+  cmd->callback([args, &context] { run_bench(*args, context); });
+
+  auto kargs = std::make_shared<KernelArgs>();
+  CLI::App* k = app.add_subcommand("bench-kernels",
+                                   "Time every distinct conv shape of CIFReNet, PIDNet-S and ICFRNet: ours vs cuDNN (GPU)");
+  k->add_option("--repeats", kargs->repeats, "timed repeats per shape (median reported)")->capture_default_str()->check(CLI::PositiveNumber);
+  k->add_flag("--tf32", kargs->tf32, "allow TF32 for cuDNN and cuBLAS");
+  k->add_flag("--markdown", kargs->markdown, "print a Markdown table (for BENCHMARKS.md)");
+  k->callback([kargs, &context] { run_kernels(*kargs, context); });
+}
+
+}  // namespace rtseg::app

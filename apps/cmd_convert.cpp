@@ -1,0 +1,98 @@
+// rtseg convert IN OUT [--net NAME --classes N --variant V] [--key K] [--python P]
+// A PyTorch checkpoint (.pth/.pt/.tar) becomes safetensors through tools/convert_checkpoint.py
+// (dev-time Python with PyTorch); a safetensors input is validated and rewritten without Python.
+// With --net the result is loaded into that net by name and the key report is printed.
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "apps/commands.h"
+#include "apps/lib/model.h"
+#include "core/error.h"
+#include "core/safetensors.h"
+
+namespace fs = std::filesystem;
+
+#ifndef RTSEG_TOOLS_DIR
+#define RTSEG_TOOLS_DIR "tools"
+#endif
+
+namespace rtseg::app {
+
+namespace {
+
+struct ConvertArgs {
+  std::string input, output, net, variant = "cityscapes", key, python = "python3";
+  int64_t classes = 19;
+};
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+bool is_safetensors(const std::string& path) {
+  try {
+    SafetensorsFile::read(path);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+std::string converter_script() {
+  const char* env = std::getenv("RTSEG_TOOLS_DIR");
+  const fs::path script = fs::path(env && *env ? env : RTSEG_TOOLS_DIR) / "convert_checkpoint.py";
+  RTSEG_CHECK(fs::exists(script), "convert: the converter {} is missing (set RTSEG_TOOLS_DIR to rtseg's tools/)",
+              script.string());
+  return script.string();
+}
+
+void run_convert(const ConvertArgs& a, CommandContext& ctx) {
+  RTSEG_CHECK(a.input != a.output, "convert: input and output are the same file {}", a.input);
+  if (is_safetensors(a.input)) {
+    const SafetensorsFile file = SafetensorsFile::read(a.input);
+    std::vector<std::pair<std::string, Tensor>> tensors;
+    for (const std::string& name : file.names()) tensors.emplace_back(name, file.tensor(name));
+    write_safetensors(a.output, tensors, file.metadata());
+    ctx.out << fmt::format("{} is already safetensors: {} tensors validated and written to {}\n",
+                           a.input, tensors.size(), a.output);
+  } else {
+    std::string command = shell_quote(a.python) + " " + shell_quote(converter_script()) + " " +
+                          shell_quote(a.input) + " " + shell_quote(a.output);
+    if (!a.key.empty()) command += " --key " + shell_quote(a.key);
+    ctx.out << "running: " << command << "\n" << std::flush;
+    const int raw = std::system(command.c_str());
+    const int code = raw == -1 ? -1 : WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+    RTSEG_CHECK(code != 127, "convert: {} was not found (the converter needs python3 with PyTorch)", a.python);
+    RTSEG_CHECK(code == 0, "convert: the converter failed with status {} (its message is above)", code);
+    RTSEG_CHECK(is_safetensors(a.output), "convert: the converter wrote no valid safetensors file {}", a.output);
+  }
+  if (a.net.empty()) return;
+  ModelSettings m;
+  m.name = a.net;
+  m.variant = a.variant;
+  auto net = build_net(m, a.classes, "train", 0);
+  const LoadReport report = load_weights(*net, a.output, /*strict=*/false);
+  ctx.out << fmt::format("loading into {} ({} classes, {} variant, training graph): {}\n", a.net,
+                         a.classes, a.variant, report.summary());
+}
+
+}  // namespace
+
+void add_convert_command(CLI::App& app, CommandContext& context) {
+  auto args = std::make_shared<ConvertArgs>();
+  CLI::App* cmd = app.add_subcommand("convert", "PyTorch checkpoint -> safetensors (via tools/convert_checkpoint.py), with a key report");
+  cmd->add_option("input", args->input, ".pth/.pt/.tar checkpoint (or safetensors)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("output", args->output, "safetensors file to write")->required();
+  cmd->add_option("--net", args->net, "load the result into this net and report loaded/missing/unexpected keys");
+  cmd->add_option("--classes", args->classes, "classes of --net")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--variant", args->variant, "dataset-specific structure of --net")->capture_default_str();
+  cmd->add_option("--key", args->key, "entry of the checkpoint that holds the state_dict");
+  cmd->add_option("--python", args->python, "python with PyTorch")->capture_default_str();
+  cmd->callback([args, &context] { run_convert(*args, context); });
+}
+
+}  // namespace rtseg::app

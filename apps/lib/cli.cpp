@@ -1,0 +1,72 @@
+#include "apps/lib/cli.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace rtseg::app {
+
+std::string one_line(const std::string& message) {
+  std::string out;
+  bool space = false;
+  for (char c : message) {
+    if (c == '\n' || c == '\r' || c == ' ' || c == '\t') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+void add_override_options(CLI::App* command, std::vector<std::string>& overrides, bool positional) {
+  if (positional) {
+    command->add_option("overrides", overrides,
+                        "KEY=VALUE settings over the config file, e.g. train.lr=0.005 data.crop=[256,512]");
+  }
+  command->add_option("--set", overrides, "KEY=VALUE setting over the config file (repeatable)");
+}
+
+int run_cli(const std::vector<std::string>& args, const std::vector<CommandAdder>& commands,
+            std::ostream& out, std::ostream& err, bool tty) {
+  CLI::App app{"rtseg: real-time semantic segmentation (CIFReNet, PIDNet-S, ICFRNet) from scratch in C++",
+               "rtseg"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "rtseg 0.1");
+  app.failure_message([](const CLI::App* a, const CLI::Error& e) {
+    std::string where = "rtseg";
+    for (const CLI::App* sub : a->get_subcommands()) where += " " + sub->get_name();
+    return fmt::format("error: {} (see `{} --help`)\n", one_line(e.what()), where);
+  });
+  CommandContext context{out, err, tty, 0};
+  for (CommandAdder add : commands) add(app, context);
+
+  // CLI11 would call an unknown command word a missing subcommand; say what it is instead.
+  if (!args.empty() && !args[0].empty() && args[0][0] != '-') {
+    std::string known;
+    bool found = false;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      known += (known.empty() ? "" : ", ") + sub->get_name();
+      found = found || sub->check_name(args[0]);
+    }
+    if (!found) {
+      err << fmt::format("error: unknown command '{}' (commands: {}; see `rtseg --help`)\n", args[0], known);
+      return 1;
+    }
+  }
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e, out, err);
+  } catch (const std::exception& e) {
+    // rtseg::Error and anything else a command throws: one line, never a crash.
+    err << "error: " << one_line(e.what()) << "\n" << std::flush;
+    return 1;
+  }
+  return context.status;
+}
+
+}  // namespace rtseg::app

@@ -1,0 +1,36 @@
+// The command line: `rtseg COMMAND [options]` with CLI11 subcommands. Each command adds itself
+// with an add_*_command function (apps/commands.h); run_cli parses, runs the chosen command and
+// turns every failure — a bad flag, a bad config key, a missing file, an unreadable checkpoint —
+// into one line "error: ..." on stderr and a non-zero status, never a crash or a stack trace.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace rtseg::app {
+
+struct CommandContext {
+  std::ostream& out;
+  std::ostream& err;
+  bool tty = false;  // stdout is a terminal (progress lines are redrawn)
+  int status = 0;    // a command's exit status when it does not fail (e.g. 1: problems found)
+};
+
+using CommandAdder = void (*)(CLI::App& app, CommandContext& context);
+
+// Runs `rtseg` with `args` (without the program name). Returns the exit status: 0 on success,
+// the command's status, 1 for errors, CLI11's codes for bad usage (and 0 for --help).
+int run_cli(const std::vector<std::string>& args, const std::vector<CommandAdder>& commands,
+            std::ostream& out, std::ostream& err, bool tty);
+
+// The message on one line: runs of whitespace that include line breaks become one space.
+std::string one_line(const std::string& message);
+
+// Adds the KEY=VALUE settings every config-driven command takes: positional `overrides` (when
+// `positional`) and the repeatable --set KEY=VALUE.
+void add_override_options(CLI::App* command, std::vector<std::string>& overrides, bool positional);
+
+}  // namespace rtseg::app

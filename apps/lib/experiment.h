@@ -1,0 +1,89 @@
+// The experiment configuration of `rtseg train/eval/predict`: the schema of every key (with its
+// default and help), and the typed, validated view the trainer and evaluator read. Values are
+// checked for their type when read from YAML (config.h) and for their meaning here — but only
+// the parts a command uses: a recipe that names a net not built yet can still be summarised.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "apps/lib/config.h"
+
+namespace rtseg::app {
+
+// The schema of `rtseg train` configs (README "Using rtseg" and configs/*.yaml use it).
+const std::vector<KeySpec>& experiment_schema();
+
+// Every key at its default; then `path` (if not empty) and the KEY=VALUE overrides in order.
+Config load_experiment_config(const std::string& path, const std::vector<std::string>& overrides);
+
+struct ModelSettings {
+  std::string name;       // registry name (nets/registry.h)
+  int64_t classes = 0;    // 0: the dataset's
+  std::string variant;    // NetOptions::dataset: dataset-specific structure (CIFReNet's dilations)
+  std::string weights;    // safetensors to start from, loaded by name non-strictly ("" = none)
+};
+
+struct DataSettings {
+  std::string dataset;  // synthetic, camvid, camvid960, cityscapes, helen, list
+  std::string root;
+  std::string train_split, val_split;
+  std::string class_file, label_format, remap_file;  // list datasets
+  int64_t ignore_index = 255;                        // list datasets
+  int64_t synthetic_train_samples = 0, synthetic_val_samples = 0;
+  std::vector<int64_t> synthetic_size;  // [h, w]
+  std::vector<int64_t> train_resize;    // [h, w] or empty
+  std::string augment;                  // none, flip, cifrenet, pidnet
+  std::vector<int64_t> crop;            // [h, w] or empty
+  int64_t base_size = 0;                // pidnet multi-scale: long side at scale 1
+  int64_t boundary_frame = 0;           // pidnet edge maps: cleared border (Cityscapes 6)
+  int64_t rotate_label_fill = 255;      // cifrenet rotation: label of the empty corners
+  std::vector<int64_t> eval_size;       // [h, w] or empty (native)
+  std::string normalization;            // imagenet, cifrenet_bgr, unit
+  int64_t workers = 2;
+};
+
+struct TrainSettings {
+  std::string device;  // auto, cpu, cuda, cuda:N
+  int64_t batch_size = 1;
+  int64_t iterations = 0, epochs = 0, schedule_epochs = 0;
+  double lr = 0, momentum = 0, weight_decay = 0;
+  bool nesterov = false;
+  double poly_power = 0.9;
+  int64_t warmup_iters = 0;
+  double warmup_ratio = 0.1;
+  std::string loss;          // registered loss name (losses.h)
+  std::string ce_reduction;  // mean (PyTorch's weighted mean) or all_pixels (Σ w·nll / #pixels)
+  std::vector<double> class_weights;
+  double class_weight_prob = 1.0;
+  double ohem_thresh = 0.9;
+  int64_t ohem_keep = 131072;
+  std::string complexity_source;  // icfrnet: teacher, precomputed or proxy
+  std::string complexity_dir, teacher_weights;
+  int64_t seed = 0;
+  int64_t log_interval = 10, val_interval = 0, checkpoint_interval = 0;
+};
+
+struct EvalSettings {
+  int64_t batch_size = 1;
+  bool flip = false;
+  int64_t max_samples = 0;
+};
+
+struct Experiment {
+  ModelSettings model;
+  DataSettings data;
+  TrainSettings train;
+  EvalSettings eval;
+  std::string output_dir;
+};
+
+// The typed view with every value checked for its meaning (sizes positive, names known, ...).
+// `config_path` gives the default output folder runs/<config stem>.
+Experiment read_experiment(const Config& config, const std::string& config_path = "");
+
+// "HxW" text of a [h, w] setting, "native" when empty.
+std::string size_text(const std::vector<int64_t>& hw);
+
+}  // namespace rtseg::app

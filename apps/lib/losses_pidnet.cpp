@@ -1,0 +1,122 @@
+// `train.loss: pidnet` and `train.loss: icfrnet`: the multi-head objectives of the PIDNet family
+// (nets/pidnet_loss.h, nets/ic_loss.h) behind the TrainingLoss interface. Both run the net's
+// training graph through forward_heads / forward_outputs and need edge maps in the batches;
+// ICFRNet's complexity pseudo-labels come from data/complexity.h's sources.
+#include <map>
+
+#include "apps/lib/losses.h"
+#include "apps/lib/model.h"
+#include "data/complexity.h"
+#include "nets/ic_loss.h"
+#include "nets/icfrnet.h"
+#include "nets/icnet_teacher.h"
+#include "nets/pidnet.h"
+#include "nets/pidnet_loss.h"
+
+namespace rtseg::app {
+
+namespace {
+
+PidnetLossOptions pidnet_options(const LossSetup& s) {
+  PidnetLossOptions o;
+  o.ohem_thresh = s.train.ohem_thresh;
+  o.ohem_min_kept = s.train.ohem_keep;
+  o.aux_reduction = s.train.ce_reduction == "mean" ? AuxCeReduction::WeightedMean : AuxCeReduction::PixelMean;
+  o.class_weights = class_weight_tensor(s);
+  o.ignore_index = s.ignore_index;
+  return o;
+}
+
+template <typename Net>
+Net& net_as(Module& net, const char* loss, const char* needs) {
+  auto* p = dynamic_cast<Net*>(&net);
+  RTSEG_CHECK(p != nullptr, "train.loss {} needs {}, not {}", loss, needs, net.type_name());
+  return *p;
+}
+
+void check_heads(const PidNetHeads& heads, const data::Batch& batch, const char* loss) {
+  RTSEG_CHECK(heads.aux_p.defined() && heads.boundary.defined(),
+              "train.loss {}: the net has no auxiliary heads (it must be built as the training graph)", loss);
+  RTSEG_CHECK(batch.boundary.defined(), "train.loss {}: the batch has no edge maps", loss);
+}
+
+// Every named term except the total, which LossTerms carries on its own.
+std::vector<std::pair<std::string, Tensor>> parts(std::vector<std::pair<std::string, Tensor>> named) {
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (auto& [name, t] : named) {
+    if (name != "total") out.emplace_back(name, t);
+  }
+  return out;
+}
+
+class PidnetTrainingLoss : public TrainingLoss {
+ public:
+  explicit PidnetTrainingLoss(const LossSetup& s) : options_(pidnet_options(s)) {}
+
+  LossTerms compute(Module& net, const data::Batch& batch) override {
+    const PidNetHeads heads = net_as<PidNet>(net, "pidnet", "a PIDNet-family net").forward_heads(batch.images);
+    check_heads(heads, batch, "pidnet");
+    const PidnetLossTerms t = pidnet_loss(heads.list(), batch.labels, batch.boundary, options_);
+    return {t.total, parts(t.named())};
+  }
+  bool needs_edges() const override { return true; }
+
+ private:
+  PidnetLossOptions options_;
+};
+
+data::ComplexitySource complexity_source(const LossSetup& s, std::shared_ptr<IcnetTeacher>& teacher) {
+  data::ComplexityConfig c;
+  c.source = s.train.complexity_source;
+  c.folder = s.train.complexity_dir;
+  data::ComplexitySource::TeacherFn fn;
+  if (c.source == "teacher") {
+    RTSEG_CHECK(!s.train.teacher_weights.empty(),
+                "train.complexity_source teacher needs train.teacher_weights (the IC9600 ICNet's "
+                "ck.pth converted with `rtseg convert`), or use precomputed / proxy");
+    teacher = std::make_shared<IcnetTeacher>();
+    load_weights(*teacher, s.train.teacher_weights, /*strict=*/true);
+    teacher->to(s.device);
+    teacher->eval();
+    IcnetTeacher* t = teacher.get();
+    fn = [t](const Tensor& x) { return teacher_complexity(*t, x); };
+  }
+  RTSEG_CHECK(c.source != "precomputed" || !c.folder.empty(),
+              "train.complexity_source precomputed needs train.complexity_dir");
+  return data::ComplexitySource(c, fn);
+}
+
+class IcfrnetTrainingLoss : public TrainingLoss {
+ public:
+  explicit IcfrnetTrainingLoss(const LossSetup& s) : source_(complexity_source(s, teacher_)) {
+    options_.segmentation = pidnet_options(s);
+  }
+
+  LossTerms compute(Module& net, const data::Batch& batch) override {
+    const IcfrNetOutputs out = net_as<IcfrNet>(net, "icfrnet", "an ICFRNet").forward_outputs(batch.images);
+    check_heads(out.heads, batch, "icfrnet");
+    const IcfrnetLossTerms t = icfrnet_loss(out.heads.list(), out.ic_logits, batch.labels,
+                                            batch.boundary, source_.maps(batch), options_);
+    return {t.total, parts(t.named())};
+  }
+  bool needs_edges() const override { return true; }
+  std::shared_ptr<const data::Dataset> wrap_dataset(std::shared_ptr<const data::Dataset> base) override {
+    return source_.wrap_dataset(std::move(base));
+  }
+
+ private:
+  std::shared_ptr<IcnetTeacher> teacher_;  // set before source_ is built (declaration order)
+  data::ComplexitySource source_;
+  IcfrnetLossOptions options_;
+};
+
+}  // namespace
+
+void add_pidnet_losses(std::map<std::string, std::pair<std::string, LossFactory>>& losses) {
+  losses["pidnet"] = {"PIDNet's 0.4 aux CE + OHEM + 20 boundary BCE + boundary-aware OHEM (pidnet-s)",
+                      [](const LossSetup& s) { return std::make_unique<PidnetTrainingLoss>(s); }};
+  losses["icfrnet"] = {"PIDNet's loss + the image-complexity MSE/KL term (icfrnet; train.complexity_source)",
+                       [](const LossSetup& s) { return std::make_unique<IcfrnetTrainingLoss>(s); }};
+}
+
+}  // namespace rtseg::app

@@ -1,0 +1,368 @@
+#include "apps/lib/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "apps/lib/csv_log.h"
+#include "apps/lib/datasets.h"
+#include "apps/lib/evaluator.h"
+#include "apps/lib/experiment.h"
+#include "apps/lib/interrupt.h"
+#include "apps/lib/losses.h"
+#include "apps/lib/metrics.h"
+#include "apps/lib/model.h"
+#include "apps/lib/plot.h"
+#include "apps/lib/progress.h"
+#include "apps/lib/tensorboard.h"
+#include "core/safetensors.h"
+#include "data/image_io.h"
+#include "data/loader.h"
+#include "optim/checkpoint.h"
+#include "optim/lr_schedule.h"
+#include "optim/sgd.h"
+
+namespace fs = std::filesystem;
+
+namespace rtseg::app {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Everything one training run holds, in the order it is built.
+class Run {
+ public:
+  Run(const Config& config, const TrainOptions& options)
+      : config_(config), options_(options), out_(options.out ? *options.out : std::cout),
+        exp_(read_experiment(config, options.config_path)) {}
+
+  TrainResult execute();
+
+ private:
+  void setup();
+  void resume(const std::string& path);
+  void train_step(const data::Batch& batch);
+  int64_t completed_epoch() const { return iteration_ > 0 ? (iteration_ - 1) / batches_per_epoch_ : 0; }
+  void log_row();
+  void validate();
+  void save(const std::string& path);
+  std::string in_run(const char* file) const { return (fs::path(exp_.output_dir) / file).string(); }
+  // curves.png from whatever the CSV logs hold so far (either may not exist yet).
+  void plot() const { write_training_curves(in_run("curves.png"), in_run("train_log.csv"), in_run("val_log.csv")); }
+  std::string position_text() const {
+    return fmt::format("iteration {}/{} (epoch {})", iteration_, total_, completed_epoch());
+  }
+
+  const Config& config_;
+  const TrainOptions& options_;
+  std::ostream& out_;
+  Experiment exp_;
+  Device device_;
+  data::DatasetInfo info_;
+  std::shared_ptr<const data::Dataset> train_set_, val_set_;
+  std::shared_ptr<Module> net_;
+  std::unique_ptr<TrainingLoss> loss_;
+  std::unique_ptr<data::DataLoader> loader_;
+  std::unique_ptr<SGD> optimizer_;
+  PolySchedule schedule_;
+  NamedGenerators generators_;
+  int64_t batches_per_epoch_ = 0, total_ = 0, iteration_ = 0;
+  int64_t start_iteration_ = -1;  // where a resumed run started; -1 for a new run
+  double best_miou_ = -1, last_miou_ = -1;  // -1: no validation yet (mIoU is in [0, 1])
+
+  std::unique_ptr<ProgressPrinter> progress_;
+  std::unique_ptr<CsvLog> train_log_, val_log_;
+  std::unique_ptr<EventFileWriter> events_;
+  std::string last_path_, best_path_;
+  // The current log window: sums of the loss terms, iterations, images and their time (data
+  // loading included, validation and checkpoints not).
+  std::vector<std::pair<std::string, double>> window_sums_;
+  int64_t window_iterations_ = 0, window_images_ = 0;
+  double window_seconds_ = 0;
+  Clock::time_point run_start_;
+  double seconds_per_iteration_ = 0;  // moving average, for the rate and the ETA
+};
+
+void Run::setup() {
+  device_ = choose_device(exp_.train.device);
+  info_ = dataset_info(exp_.data);
+  const int64_t classes = exp_.model.classes ? exp_.model.classes : info_.num_classes();
+  RTSEG_CHECK(classes == info_.num_classes(),
+              "config: model.classes is {} but the {} dataset has {} classes", classes, info_.name,
+              info_.num_classes());
+  const uint64_t seed = uint64_t(exp_.train.seed);
+  train_set_ = open_dataset(exp_.data, exp_.data.train_split, seed);
+  if (!exp_.data.val_split.empty()) val_set_ = open_dataset(exp_.data, exp_.data.val_split, seed);
+
+  net_ = build_net(exp_.model, classes, "train", seed);
+  if (!exp_.model.weights.empty() && options_.resume.empty()) {
+    const LoadReport report = load_weights(*net_, exp_.model.weights, /*strict=*/false);
+    out_ << "weights " << exp_.model.weights << ": " << report.summary() << "\n";
+  }
+  net_->to(device_);
+  net_->train();
+
+  LossSetup ls;
+  ls.train = exp_.train;
+  ls.num_classes = int(classes);
+  ls.ignore_index = info_.ignore_index;
+  ls.device = device_;
+  loss_ = make_loss(exp_.train.loss, ls);
+  train_set_ = loss_->wrap_dataset(train_set_);
+
+  data::LoaderOptions lo;
+  lo.batch_size = int(exp_.train.batch_size);
+  lo.shuffle = true;
+  lo.drop_last = true;
+  lo.workers = int(exp_.data.workers);
+  lo.seed = seed;
+  lo.normalization = normalization(exp_.data);
+  loader_ = std::make_unique<data::DataLoader>(train_set_, train_pipeline(exp_.data, loss_->needs_edges()), lo);
+  batches_per_epoch_ = int64_t(loader_->batches_per_epoch());
+  RTSEG_CHECK(batches_per_epoch_ > 0, "the training set has {} samples, fewer than train.batch_size {}",
+              train_set_->size(), exp_.train.batch_size);
+  total_ = exp_.train.iterations ? exp_.train.iterations : exp_.train.epochs * batches_per_epoch_;
+  RTSEG_CHECK(total_ > 0, "config: set train.iterations or train.epochs");
+
+  schedule_.max_iter = exp_.train.schedule_epochs ? exp_.train.schedule_epochs * batches_per_epoch_ : total_;
+  schedule_.power = exp_.train.poly_power;
+  schedule_.warmup_iters = exp_.train.warmup_iters;
+  schedule_.warmup_ratio = exp_.train.warmup_ratio;
+  SgdHyper hyper;
+  hyper.lr = exp_.train.lr;
+  hyper.momentum = exp_.train.momentum;
+  hyper.weight_decay = exp_.train.weight_decay;
+  hyper.nesterov = exp_.train.nesterov;
+  optimizer_ = std::make_unique<SGD>(net_->parameters(), hyper);
+
+  generators_ = model_generators(*net_);
+  for (const auto& g : loss_->generators()) generators_.push_back(g);
+
+  fs::create_directories(exp_.output_dir);
+  last_path_ = in_run("last.safetensors");
+  best_path_ = in_run("best.safetensors");
+}
+
+void Run::resume(const std::string& path) {
+  const TrainingPosition pos = load_checkpoint(path, *net_, *optimizer_, generators_);
+  iteration_ = pos.iteration;
+  best_miou_ = pos.best_metric;
+  start_iteration_ = iteration_;
+  RTSEG_CHECK(iteration_ <= total_, "{}: the checkpoint is at iteration {}, beyond this run's {}", path,
+              iteration_, total_);
+  // Say what changed since the checkpoint (a different LR or length changes the run).
+  try {
+    Config saved(config_.schema());
+    saved.merge_yaml_text(pos.config, path);
+    for (const auto& [key, change] : saved.differences(config_)) {
+      out_ << "note: " << key << " differs from the checkpoint's config: " << change << "\n";
+    }
+  } catch (const Error&) {
+    out_ << "note: the checkpoint's config does not read as this version's; not compared\n";
+  }
+  out_ << "resumed from " << path << " at " << position_text() << "\n";
+}
+
+void Run::save(const std::string& path) {
+  // Never replace a good checkpoint with broken weights.
+  RTSEG_CHECK(all_finite(*net_), "the weights became non-finite by {}; stopping without writing {} "
+              "(the last good checkpoint is kept; try a lower train.lr)", position_text(), path);
+  TrainingPosition pos;
+  pos.epoch = iteration_ / batches_per_epoch_;
+  pos.iteration = iteration_;
+  pos.best_metric = best_miou_;
+  pos.config = config_.to_yaml();
+  save_checkpoint(path, *net_, *optimizer_, pos, generators_);
+}
+
+void Run::train_step(const data::Batch& host_batch) {
+  schedule_.apply(*optimizer_, iteration_);
+  data::Batch batch = host_batch;
+  batch.images = host_batch.images.to(device_);
+  if (host_batch.labels.defined()) batch.labels = host_batch.labels.to(device_);
+  if (host_batch.boundary.defined()) batch.boundary = host_batch.boundary.to(device_);
+  if (host_batch.complexity.defined()) batch.complexity = host_batch.complexity.to(device_);
+
+  optimizer_->zero_grad();
+  const LossTerms terms = loss_->compute(*net_, batch);
+  const double value = terms.total.item();
+  std::vector<std::pair<std::string, double>> values{{"loss", value}};
+  for (const auto& [name, t] : terms.terms) values.emplace_back(name, t.item());
+  if (!std::isfinite(value)) {
+    std::string parts;
+    for (const auto& [name, v] : values) parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", name, v);
+    const std::string kept = fs::exists(last_path_)
+                                 ? "the last good checkpoint " + last_path_ + " is kept"
+                                 : "no checkpoint was written yet";
+    fail("the loss is not finite at iteration {} ({}); stopping: {} (try a lower train.lr, "
+         "check train.class_weights and the labels)", iteration_, parts, kept);
+  }
+  terms.total.backward();
+  optimizer_->step();
+  ++iteration_;
+
+  if (window_sums_.size() != values.size()) {
+    window_sums_ = values;
+    for (auto& [n, v] : window_sums_) v = 0;
+  }
+  for (size_t i = 0; i < values.size(); ++i) window_sums_[i].second += values[i].second;
+  ++window_iterations_;
+  window_images_ += batch.images.size(0);
+}
+
+void Run::log_row() {
+  Progress p;
+  p.iteration = iteration_;
+  p.total = total_;
+  p.epoch = completed_epoch();
+  p.lr = optimizer_->groups()[0].hyper.lr;
+  for (const auto& [name, sum] : window_sums_) p.losses.emplace_back(name, sum / double(window_iterations_));
+  p.images_per_second = window_seconds_ > 0 ? double(window_images_) / window_seconds_ : 0;
+  p.eta_seconds = double(total_ - iteration_) * seconds_per_iteration_;
+  const bool row_due = iteration_ % exp_.train.log_interval == 0 || iteration_ == total_;
+  progress_->update(p, iteration_ == total_);
+  if (!row_due) return;
+
+  if (!train_log_) {
+    std::vector<std::string> columns{"iteration", "epoch", "lr"};
+    for (const auto& [name, v] : p.losses) columns.push_back(name);
+    columns.insert(columns.end(), {"images_per_s", "seconds"});
+    train_log_ = std::make_unique<CsvLog>(in_run("train_log.csv"), columns, start_iteration_);
+  }
+  std::vector<std::string> row{std::to_string(iteration_), std::to_string(p.epoch), csv_number(p.lr)};
+  for (const auto& [name, v] : p.losses) {
+    row.push_back(csv_number(v));
+    events_->add_scalar("train/" + name, v, iteration_);
+  }
+  row.push_back(csv_number(p.images_per_second));
+  row.push_back(csv_number(seconds_since(run_start_)));
+  train_log_->row(row);
+  events_->add_scalar("train/lr", p.lr, iteration_);
+  events_->add_scalar("train/images_per_s", p.images_per_second, iteration_);
+  events_->flush();
+  for (auto& [n, v] : window_sums_) v = 0;
+  window_iterations_ = window_images_ = 0;
+  window_seconds_ = 0;
+}
+
+void Run::validate() {
+  EvalOptions eo;
+  eo.flip = exp_.eval.flip;
+  eo.max_samples = size_t(exp_.eval.max_samples);
+  eo.batch_size = int(exp_.eval.batch_size);
+  eo.workers = int(exp_.data.workers);
+  eo.normalization = normalization(exp_.data);
+  eo.device = device_;
+  const EvalResult r = evaluate(*net_, val_set_, eval_pipeline(exp_.data), eo);
+  const SegmentationMetrics m = compute_metrics(r.matrix);
+  last_miou_ = m.miou;
+  const bool improved = std::isfinite(m.miou) && m.miou > best_miou_;
+  if (improved) best_miou_ = m.miou;
+  progress_->message(fmt::format("val {}: mIoU {:.2f}  aAcc {:.2f}  mAcc {:.2f}  ({} images, {:.1f}s){}",
+                                 position_text(), 100 * m.miou, 100 * m.aacc, 100 * m.macc, r.images,
+                                 r.seconds, improved ? "  best so far" : ""));
+  if (!val_log_) {
+    std::vector<std::string> columns{"iteration", "epoch", "mIoU", "aAcc", "mAcc"};
+    for (const std::string& name : info_.class_names) columns.push_back("IoU:" + name);
+    val_log_ = std::make_unique<CsvLog>(in_run("val_log.csv"), columns, start_iteration_);
+  }
+  std::vector<std::string> row{std::to_string(iteration_), std::to_string(completed_epoch()),
+                               csv_number(m.miou), csv_number(m.aacc), csv_number(m.macc)};
+  for (const ClassMetrics& c : m.classes) row.push_back(csv_number(c.iou));
+  val_log_->row(row);
+  events_->add_scalar("val/mIoU", m.miou, iteration_);
+  events_->add_scalar("val/aAcc", m.aacc, iteration_);
+  events_->add_scalar("val/mAcc", m.macc, iteration_);
+  for (size_t c = 0; c < m.classes.size(); ++c) {
+    events_->add_scalar("val_IoU/" + info_.class_names[c], m.classes[c].iou, iteration_);
+  }
+  events_->flush();
+  write_metrics_json(in_run("metrics.json"), m, r.matrix,
+                     info_.class_names, {{"iteration", std::to_string(iteration_)}});
+  plot();
+  if (improved) save(best_path_);
+}
+
+TrainResult Run::execute() {
+  run_start_ = Clock::now();
+  setup();
+  if (!options_.resume.empty()) resume(options_.resume);
+  const std::string config_text = config_.to_yaml();
+  data::write_file(in_run("config.yaml"),
+                   std::vector<uint8_t>(config_text.begin(), config_text.end()));
+  events_ = std::make_unique<EventFileWriter>(exp_.output_dir);
+  progress_ = std::make_unique<ProgressPrinter>(out_, options_.tty, exp_.train.log_interval);
+
+  out_ << fmt::format("training {} ({:.3f} M parameters) on {}: {} {} images ({} per epoch), "
+                      "{} validation images, {} iterations of batch {}\n",
+                      exp_.model.name, net_->num_parameters() / 1e6, device_.str(), info_.name,
+                      train_set_->size(), batches_per_epoch_, val_set_ ? val_set_->size() : 0, total_,
+                      exp_.train.batch_size);
+  out_ << "run folder: " << exp_.output_dir << "\n" << std::flush;
+
+  InterruptGuard interrupt_guard;
+  TrainResult result;
+  int64_t epoch = iteration_ / batches_per_epoch_;
+  loader_->start_epoch(epoch);
+  // A run resumed inside an epoch skips the batches that were already trained on.
+  data::Batch batch;
+  for (int64_t skip = iteration_ % batches_per_epoch_; skip > 0; --skip) loader_->next(batch);
+
+  while (iteration_ < total_) {
+    const auto step_start = Clock::now();
+    if (!loader_->next(batch)) {
+      loader_->start_epoch(++epoch);
+      continue;
+    }
+    train_step(batch);
+    const double dt = seconds_since(step_start);
+    window_seconds_ += dt;
+    seconds_per_iteration_ = seconds_per_iteration_ == 0 ? dt : 0.9 * seconds_per_iteration_ + 0.1 * dt;
+    log_row();
+
+    const bool val_due = val_set_ && (iteration_ == total_ ||
+                                      (exp_.train.val_interval > 0 ? iteration_ % exp_.train.val_interval == 0
+                                                                   : iteration_ % batches_per_epoch_ == 0));
+    if (val_due) validate();
+    const bool checkpoint_due = iteration_ == total_ ||
+                                (exp_.train.checkpoint_interval > 0
+                                     ? iteration_ % exp_.train.checkpoint_interval == 0
+                                     : val_due);
+    if (options_.after_iteration) options_.after_iteration(iteration_);
+    if (interrupt_requested() && iteration_ < total_) {
+      save(last_path_);
+      progress_->message(fmt::format("interrupted at {}: checkpoint written to {}; continue with "
+                                     "`rtseg train --config ... --resume`", position_text(), last_path_));
+      result.interrupted = true;
+      break;
+    }
+    if (checkpoint_due) save(last_path_);
+  }
+  progress_->finish();
+  if (train_log_) plot();
+  result.iteration = iteration_;
+  result.total = total_;
+  result.best_miou = best_miou_;
+  result.last_miou = last_miou_;
+  result.output_dir = exp_.output_dir;
+  result.last_checkpoint = last_path_;
+  result.best_checkpoint = fs::exists(best_path_) ? best_path_ : "";
+  result.seconds = seconds_since(run_start_);
+  return result;
+}
+
+}  // namespace
+
+TrainResult train(const Config& config, const TrainOptions& options) {
+  Run run(config, options);
+  return run.execute();
+}
+
+}  // namespace rtseg::app

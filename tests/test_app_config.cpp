@@ -1,0 +1,132 @@
+// Config files of `rtseg train`: YAML sections → dotted keys, KEY=VALUE overrides, type checks,
+// unknown keys listing the valid ones, the resolved YAML reading back to the same config, and the
+// meaning checks of read_experiment.
+#include <cmath>
+
+#include "apps/lib/config.h"
+#include "apps/lib/experiment.h"
+#include "test_data_fixtures.h"
+
+using namespace rtseg;
+using namespace rtseg::app;
+using namespace rtseg::testing;
+
+namespace {
+
+std::vector<KeySpec> small_schema() {
+  return {{"model.name", ValueKind::String, "cifrenet", ""},
+          {"train.lr", ValueKind::Float, "0.01", ""},
+          {"train.iterations", ValueKind::Int, "10", ""},
+          {"train.nesterov", ValueKind::Bool, "false", ""},
+          {"data.crop", ValueKind::IntList, "[]", ""},
+          {"train.class_weights", ValueKind::FloatList, "[1.0, 2.5]", ""}};
+}
+
+}  // namespace
+
+TEST_CASE("config: defaults, nested YAML sections and overrides, in that order", "[app][config]") {
+  Config c(small_schema());
+  REQUIRE(c.get_string("model.name") == "cifrenet");
+  REQUIRE(c.get_float("train.lr") == 0.01);
+  REQUIRE(c.get_floats("train.class_weights") == std::vector<double>{1.0, 2.5});
+  REQUIRE_FALSE(c.is_set("train.lr"));
+
+  c.merge_yaml_text("train:\n  lr: 0.05\n  nesterov: yes\ndata: {crop: [256, 512]}\n", "inline");
+  REQUIRE(c.get_float("train.lr") == 0.05);
+  REQUIRE(c.get_bool("train.nesterov"));
+  REQUIRE(c.get_ints("data.crop") == std::vector<int64_t>{256, 512});
+  REQUIRE(c.is_set("train.lr"));
+
+  c.apply_override("train.lr=1e-3");
+  c.apply_override("data.crop=[64,32]");
+  c.apply_override("model.name=pidnet-s");
+  c.apply_override("train.class_weights=[]");
+  REQUIRE(c.get_float("train.lr") == 0.001);
+  REQUIRE(c.get_ints("data.crop") == std::vector<int64_t>{64, 32});
+  REQUIRE(c.get_string("model.name") == "pidnet-s");
+  REQUIRE(c.get_floats("train.class_weights").empty());
+  // Strings are taken as typed (no YAML reading of ':' or '#'); outer quotes are dropped.
+  c.apply_override("model.name='a: b # c'");
+  REQUIRE(c.get_string("model.name") == "a: b # c");
+  // NaN and infinities in YAML's spellings.
+  c.apply_override("train.lr=.nan");
+  REQUIRE(std::isnan(c.get_float("train.lr")));
+}
+
+TEST_CASE("config: the resolved YAML reads back to the same values", "[app][config]") {
+  Config c(experiment_schema());
+  c.apply_override("model.name=weird \"name\"\\x");
+  c.apply_override("train.lr=0.1");
+  c.apply_override("data.crop=[7, 9]");
+  c.apply_override("train.class_weights=[0.5, 1e-7, .inf]");
+  Config back(experiment_schema());
+  back.merge_yaml_text(c.to_yaml(), "round trip");
+  REQUIRE(back.differences(c).empty());
+  REQUIRE(back.get_string("model.name") == "weird \"name\"\\x");
+  REQUIRE(back.get_floats("train.class_weights")[1] == 1e-7);
+  REQUIRE(std::isinf(back.get_floats("train.class_weights")[2]));
+
+  Config other(experiment_schema());
+  const auto diff = other.differences(c);
+  REQUIRE(diff.size() == 4);
+  REQUIRE(diff[0].first == "model.name");
+}
+
+TEST_CASE("config: unknown keys, wrong types and bad YAML are errors naming the source", "[app][config]") {
+  Config c(small_schema());
+  require_error([&] { c.merge_yaml_text("train:\n  lrr: 0.1\n", "x.yaml"); },
+                "x.yaml: unknown key 'train.lrr' (did you mean 'train.lr'?); valid keys: model.name, train.lr");
+  require_error([&] { c.apply_override("trian.lr=1"); }, "unknown key 'trian.lr'");
+  require_error([&] { c.merge_yaml_text("bogus: 1\n", "y.yaml"); }, "y.yaml: unknown key 'bogus'");
+  require_error([&] { c.merge_yaml_text("train: 5\n", "z.yaml"); }, "z.yaml: 'train' is a section");
+  require_error([&] { c.apply_override("train.lr=fast"); }, "train.lr: expected a number, got 'fast'");
+  require_error([&] { c.apply_override("train.iterations=1.5"); }, "train.iterations: expected an integer");
+  require_error([&] { c.apply_override("train.nesterov=maybe"); }, "expected true or false");
+  require_error([&] { c.apply_override("data.crop=5"); }, "data.crop: expected a list of integers");
+  require_error([&] { c.apply_override("data.crop=[1, x]"); }, "a list holding 'x'");
+  require_error([&] { c.apply_override("train.lr"); }, "is not KEY=VALUE");
+  require_error([&] { c.merge_yaml_text("train: [unclosed\n", "bad.yaml"); }, "bad.yaml: not valid YAML");
+  require_error([&] { c.merge_yaml_text("- a\n- b\n", "list.yaml"); }, "list.yaml: expected a map of sections");
+  require_error([&] { c.merge_yaml_file("/nonexistent/config.yaml"); }, "'/nonexistent/config.yaml' cannot be read");
+  // A failed merge never leaves a value of the wrong type behind.
+  REQUIRE(c.get_float("train.lr") == 0.01);
+  require_error([&] { c.get_int("train.lr"); }, "read as an integer but holds a number");
+}
+
+TEST_CASE("experiment: values are checked for their meaning", "[app][config]") {
+  auto with = [](const std::string& o) {
+    Config c(experiment_schema());
+    c.apply_override(o);
+    return read_experiment(c);
+  };
+  REQUIRE(read_experiment(Config(experiment_schema())).model.variant == "cityscapes");
+  REQUIRE(with("data.dataset=camvid960").model.variant == "camvid");
+  REQUIRE(with("data.dataset=helen").model.variant == "helen");
+  REQUIRE(read_experiment(Config(experiment_schema()), "configs/abc.yaml").output_dir == "runs/abc");
+  require_error([&] { with("data.dataset=kitti"); }, "data.dataset must be one of synthetic, camvid");
+  require_error([&] { with("train.batch_size=0"); }, "train.batch_size must be >= 1");
+  require_error([&] { with("train.lr=-1"); }, "train.lr must be a positive number");
+  require_error([&] { with("data.crop=[1, 2, 3]"); }, "data.crop must be [height, width]");
+  require_error([&] { with("data.augment=cifrenet"); }, "data.augment cifrenet needs data.crop");
+  require_error([&] { with("train.device=tpu"); }, "train.device must be auto, cpu, cuda or cuda:N");
+  require_error([&] { with("train.ce_reduction=sum"); }, "train.ce_reduction must be one of mean, all_pixels");
+  require_error([&] { with("data.normalization=bgr"); }, "data.normalization must be one of");
+}
+
+TEST_CASE("config: every recipe in configs/ loads and its values make sense", "[app][config]") {
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(RTSEG_SOURCE_DIR) + "/configs")) {
+    INFO(entry.path().string());
+    const Config c = load_experiment_config(entry.path().string(), {});
+    const Experiment e = read_experiment(c, entry.path().string());
+    REQUIRE_FALSE(e.model.name.empty());
+    REQUIRE((e.train.iterations > 0 || e.train.epochs > 0));
+  }
+}
+
+TEST_CASE("parse_size reads HxW", "[app][config]") {
+  REQUIRE(parse_size("512x1024", "--size") == std::pair<int64_t, int64_t>{512, 1024});
+  REQUIRE(parse_size("3,4", "--size") == std::pair<int64_t, int64_t>{3, 4});
+  require_error([] { parse_size("512", "--size"); }, "--size: expected HEIGHTxWIDTH");
+  require_error([] { parse_size("0x5", "--size"); }, "expected HEIGHTxWIDTH");
+  require_error([] { parse_size("axb", "--size"); }, "got 'axb'");
+}
