@@ -35,6 +35,15 @@ fi
 status_tests=$?
 grep -E "^[0-9]+% tests passed|The following tests|Failed|\*\*\*" "$out/ctest.log" | tail -30
 
+# Benchmarks: every conv shape of the nets (ours vs cuDNN), then each net with PIDNet's FPS
+# protocol next to PyTorch on the same GPU (python3 there holds torch).
+build-gpu/rtseg bench-kernels --markdown > "$out/kernels.md" 2> "$out/kernels.err" || tail -5 "$out/kernels.err"
+for spec in "cifrenet 360x640" "pidnet-s 1024x2048" "icfrnet 1024x2048"; do
+  set -- $spec
+  RTSEG_PYTHON=python3 build-gpu/rtseg bench --net "$1" --size "$2" --torch > "$out/bench_$1.txt" 2>&1 ||
+    tail -5 "$out/bench_$1.txt"
+done
+
 echo
 echo "summary"
 printf '%-28s %s\n' "device" "$(cat "$out/device.txt")" "commit" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -44,4 +53,8 @@ for t in build-gpu/tests/gpu_test_*; do
   result=$(grep -E "Test +#[0-9]+: $name " "$out/ctest.log" | sed -E 's/.*\.\.\. *//' | head -1)
   printf '%-28s %s\n' "$name" "${result:-not run}"
 done
+for spec in cifrenet pidnet-s icfrnet; do
+  printf '%-28s %s\n' "bench $spec" "$(grep -E 'rtseg / PyTorch' "$out/bench_$spec.txt" 2>/dev/null | sed 's/^ *//' || echo 'not run')"
+done
+printf '%-28s %s\n' "conv kernel table" "$out/kernels.md ($(grep -c '^| ' "$out/kernels.md" 2>/dev/null || echo 0) rows)"
 exit $status_tests
