@@ -12,7 +12,7 @@ namespace {
 
 struct CheckArgs {
   std::string config, dataset, root, split, class_file, label_format;
-  std::vector<std::string> overrides;
+  Overrides overrides;
   bool skip_bad = false;
   int64_t max_samples = 0;
   int threads = 2;
@@ -21,12 +21,11 @@ struct CheckArgs {
 void run_check(const CheckArgs& a, CommandContext& ctx) {
   RTSEG_CHECK(!a.config.empty() || !a.dataset.empty(),
               "check-dataset: give --config FILE or --dataset NAME (with --root DIR)");
-  std::vector<std::string> overrides;
+  std::vector<std::string> overrides = a.overrides.all();  // the flags below win over them
   if (!a.dataset.empty()) overrides.push_back("data.dataset=" + a.dataset);
   if (!a.root.empty()) overrides.push_back("data.root=" + a.root);
   if (!a.class_file.empty()) overrides.push_back("data.class_file=" + a.class_file);
   if (!a.label_format.empty()) overrides.push_back("data.label_format=" + a.label_format);
-  overrides.insert(overrides.end(), a.overrides.begin(), a.overrides.end());
   const Config config = load_experiment_config(a.config, overrides);
   const Experiment e = read_experiment(config, a.config);
 

@@ -22,7 +22,7 @@ namespace {
 
 struct EvalArgs {
   std::string config, weights, split, output, submission, device;
-  std::vector<std::string> overrides;
+  Overrides overrides;
   bool flip = false;
   int64_t max_samples = -1, examples = 0;
 };
@@ -47,7 +47,7 @@ void write_examples(Module& net, const data::Dataset& dataset, const Experiment&
 }
 
 void run_eval(const EvalArgs& a, CommandContext& ctx) {
-  std::vector<std::string> overrides = a.overrides;
+  std::vector<std::string> overrides = a.overrides.all();
   if (!a.device.empty()) overrides.push_back("train.device=" + a.device);
   if (a.flip) overrides.push_back("eval.flip=true");
   if (a.max_samples >= 0) overrides.push_back("eval.max_samples=" + std::to_string(a.max_samples));

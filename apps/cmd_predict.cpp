@@ -24,7 +24,8 @@ namespace {
 
 struct PredictArgs {
   std::string config, weights, output = "predictions", size, device;
-  std::vector<std::string> inputs, overrides;
+  std::vector<std::string> inputs;
+  Overrides overrides;
   bool flip = false, legend = true;
   double alpha = 0.5;
 };
@@ -61,7 +62,7 @@ std::vector<std::string> collect_inputs(const std::vector<std::string>& inputs) 
 }
 
 void run_predict(const PredictArgs& a, CommandContext& ctx) {
-  std::vector<std::string> overrides = a.overrides;
+  std::vector<std::string> overrides = a.overrides.all();
   if (!a.device.empty()) overrides.push_back("train.device=" + a.device);
   if (!a.size.empty()) {
     const auto [h, w] = parse_size(a.size, "predict --size");

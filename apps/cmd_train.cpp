@@ -14,7 +14,7 @@ namespace {
 
 struct TrainArgs {
   std::string config;
-  std::vector<std::string> overrides;
+  Overrides overrides;
   bool resume = false;
   std::string resume_from;
   std::string output;
@@ -29,7 +29,7 @@ void run_train(const TrainArgs& a, CommandContext& ctx) {
     return;
   }
   RTSEG_CHECK(!a.config.empty(), "train: --config FILE is required (see configs/*.yaml)");
-  std::vector<std::string> overrides = a.overrides;
+  std::vector<std::string> overrides = a.overrides.all();
   if (!a.output.empty()) overrides.push_back("output.dir=" + a.output);
   const Config config = load_experiment_config(a.config, overrides);
 

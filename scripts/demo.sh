@@ -28,8 +28,13 @@ if ((${#missing[@]})); then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# A GPU is used when the driver sees one and a CUDA toolkit is there to build for it (the
+# build's own test: nvcc on the PATH or in /usr/local/cuda).
 gpu=0
-if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then gpu=1; fi
+if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 &&
+  { command -v nvcc >/dev/null 2>&1 || [[ -x /usr/local/cuda/bin/nvcc ]]; }; then
+  gpu=1
+fi
 cuda_flag=()
 ((gpu)) || cuda_flag=(-DRTSEG_CUDA=OFF)  # no GPU to use: skip compiling the CUDA kernels
 

@@ -253,9 +253,13 @@ TEST_CASE("rtseg summary, convert and check-dataset", "[app][commands]") {
   // check-dataset: the synthetic set is clean; a list with a missing file is reported with
   // --skip-bad (status 1) and is a one-line error without it.
   const std::string config = tiny_config(dir);
-  const CliResult ok = rtseg_cli({"check-dataset", "--config", config, "data.synthetic_train_samples=3"});
+  // (Positional KEY=VALUE settings and --set ones both apply.)
+  const CliResult ok = rtseg_cli({"check-dataset", "--config", config, "data.synthetic_train_samples=3",
+                                  "--set", "data.synthetic_val_samples=1"});
   INFO(ok.out << ok.err);
   REQUIRE(ok.status == 0);
+  REQUIRE(ok.out.find("== synthetic train (3 samples)") != std::string::npos);
+  REQUIRE(ok.out.find("== synthetic val (1 samples)") != std::string::npos);
   REQUIRE(ok.out.find("no problems found") != std::string::npos);
   REQUIRE(ok.out.find("road") != std::string::npos);
   data::write_png(dir.path("l/img.png"), data::Image(4, 4, 3));

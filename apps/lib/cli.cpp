@@ -21,12 +21,20 @@ std::string one_line(const std::string& message) {
   return out;
 }
 
-void add_override_options(CLI::App* command, std::vector<std::string>& overrides, bool positional) {
+std::vector<std::string> Overrides::all() const {
+  std::vector<std::string> out = positional;
+  out.insert(out.end(), set.begin(), set.end());
+  return out;
+}
+
+void add_override_options(CLI::App* command, Overrides& overrides, bool positional) {
+  // Two vectors: CLI11 assigns an option's results to its variable, so options sharing one
+  // vector would overwrite each other.
   if (positional) {
-    command->add_option("overrides", overrides,
+    command->add_option("overrides", overrides.positional,
                         "KEY=VALUE settings over the config file, e.g. train.lr=0.005 data.crop=[256,512]");
   }
-  command->add_option("--set", overrides, "KEY=VALUE setting over the config file (repeatable)");
+  command->add_option("--set", overrides.set, "KEY=VALUE setting over the config file (repeatable)");
 }
 
 int run_cli(const std::vector<std::string>& args, const std::vector<CommandAdder>& commands,

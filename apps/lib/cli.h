@@ -29,8 +29,13 @@ int run_cli(const std::vector<std::string>& args, const std::vector<CommandAdder
 // The message on one line: runs of whitespace that include line breaks become one space.
 std::string one_line(const std::string& message);
 
-// Adds the KEY=VALUE settings every config-driven command takes: positional `overrides` (when
-// `positional`) and the repeatable --set KEY=VALUE.
-void add_override_options(CLI::App* command, std::vector<std::string>& overrides, bool positional);
+// The KEY=VALUE settings a config-driven command takes: positional ones (where the command has
+// no other positionals) and the repeatable --set KEY=VALUE.
+struct Overrides {
+  std::vector<std::string> positional, set;
+  // Positional settings, then --set ones: a later setting of a key wins.
+  std::vector<std::string> all() const;
+};
+void add_override_options(CLI::App* command, Overrides& overrides, bool positional);
 
 }  // namespace rtseg::app
