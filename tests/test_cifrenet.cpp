@@ -1,63 +1,25 @@
 // CIFReNet: the authors' parameter names and shapes, exact parameter counts, output shapes,
 // gradients reaching every parameter, and a finite-difference check of the whole net.
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "nets/cifrenet.h"
 #include "nets/summary.h"
+#include "net_test_util.h"
 #include "test_support.h"
 
 using namespace rtseg;
 using namespace rtseg::testing;
 
-namespace {
-
-struct KeyLine {
-  std::string name, shape, kind;
-};
-
-std::vector<KeyLine> read_keys(const std::string& file) {
-  const std::string path = std::string(RTSEG_SOURCE_DIR) + "/../shared/specs/keys/" + file;
-  std::ifstream in(path);
-  std::vector<KeyLine> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    KeyLine k;
-    std::getline(fields, k.name, '\t');
-    std::getline(fields, k.shape, '\t');
-    std::getline(fields, k.kind, '\t');
-    out.push_back(k);
-  }
-  return out;
-}
-
-std::string shape_csv(const Shape& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
-  return out;
-}
-
-}  // namespace
-
 TEST_CASE("CIFReNet has exactly the authors' state_dict keys, shapes and kinds, in order", "[cifrenet]") {
-  const std::vector<KeyLine> expected = read_keys("cifrenet_19.tsv");
+  const std::vector<KeyLine> expected = read_key_list("cifrenet_19.tsv");
   if (expected.empty()) {
     WARN("../shared/specs/keys/cifrenet_19.tsv not found: key comparison skipped");
     return;
   }
   CifreNet net(CifreNetConfig{});
-  const NamedTensors sd = net.state_dict();
-  std::map<std::string, bool> is_param;
-  for (const auto& [k, t] : net.named_parameters()) is_param[k] = true;
-  REQUIRE(sd.size() == expected.size());
-  for (size_t i = 0; i < sd.size(); ++i) {
-    INFO("entry " << i);
-    REQUIRE(sd[i].first == expected[i].name);
-    REQUIRE(shape_csv(sd[i].second.shape()) == expected[i].shape);
-    REQUIRE((is_param.count(sd[i].first) ? "param" : "buffer") == expected[i].kind);
-  }
+  const std::vector<KeyLine> actual = key_lines_of(net);
+  REQUIRE(actual.size() == expected.size());
+  require_key_lines(actual, expected);
 }
 
 TEST_CASE("CIFReNet parameter counts match the reference", "[cifrenet]") {

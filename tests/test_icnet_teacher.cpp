@@ -11,38 +11,13 @@
 #include "core/autograd.h"
 #include "nets/icnet_teacher.h"
 #include "nets/summary.h"
+#include "net_test_util.h"
 #include "test_support.h"
 
 using namespace rtseg;
 using namespace rtseg::testing;
 
 namespace {
-
-struct KeyLine {
-  std::string name, shape, kind;
-};
-
-std::vector<KeyLine> read_keys(const std::string& file) {
-  const std::string path = std::string(RTSEG_SOURCE_DIR) + "/../shared/specs/keys/" + file;
-  std::ifstream in(path);
-  std::vector<KeyLine> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    KeyLine k;
-    std::getline(fields, k.name, '\t');
-    std::getline(fields, k.shape, '\t');
-    std::getline(fields, k.kind, '\t');
-    out.push_back(k);
-  }
-  return out;
-}
-
-std::string shape_csv(const Shape& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
-  return out;
-}
 
 // One teacher for the whole file: building 20 M parameters takes a moment.
 IcnetTeacher& shared_teacher() {
@@ -54,22 +29,15 @@ IcnetTeacher& shared_teacher() {
 }  // namespace
 
 TEST_CASE("ICNet has exactly the authors' state_dict keys, shapes and kinds, in order", "[icnet]") {
-  const std::vector<KeyLine> expected = read_keys("ic9600_icnet.tsv");
+  const std::vector<KeyLine> expected = read_key_list("ic9600_icnet.tsv");
   if (expected.empty()) {
     WARN("../shared/specs/keys/ic9600_icnet.tsv not found: key comparison skipped");
     return;
   }
   IcnetTeacher& net = shared_teacher();
-  NamedTensors params = net.named_parameters(), state = net.state_dict();
-  std::map<std::string, bool> is_param;
-  for (const auto& [k, t] : params) is_param[k] = true;
-  REQUIRE(state.size() == expected.size());
-  for (size_t i = 0; i < expected.size(); ++i) {
-    INFO("entry " << i << ": " << expected[i].name);
-    REQUIRE(state[i].first == expected[i].name);
-    REQUIRE(shape_csv(state[i].second.shape()) == expected[i].shape);
-    REQUIRE((is_param.count(state[i].first) ? "param" : "buffer") == expected[i].kind);
-  }
+  const std::vector<KeyLine> actual = key_lines_of(net);
+  REQUIRE(actual.size() == expected.size());
+  require_key_lines(actual, expected);
 }
 
 TEST_CASE("ICNet has 20,328,074 parameters: 246 entries, 144 of them parameters", "[icnet]") {
