@@ -12,6 +12,32 @@
 
 namespace rtseg {
 
+namespace {
+
+// The kernels are compiled for RTSEG_CUDA_MIN_COMPUTE_CAPABILITY and up (CMake's
+// CMAKE_CUDA_ARCHITECTURES): an older GPU would accept every launch and fail it with "no kernel
+// image", so it is refused here, with the reason. Empty when every device is recent enough.
+std::string unsupported_device_reason(int count) {
+  for (int d = 0; d < count; ++d) {
+    int major = 0, minor = 0;
+    if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, d) != cudaSuccess ||
+        cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, d) != cudaSuccess) {
+      cudaGetLastError();
+      return fmt::format("cuda:{}: cannot read its compute capability", d);
+    }
+    if (major * 10 + minor < RTSEG_CUDA_MIN_COMPUTE_CAPABILITY) {
+      cudaDeviceProp prop{};
+      cudaGetDeviceProperties(&prop, d);
+      return fmt::format("cuda:{} ({}) has compute capability {}.{}; this rtseg was built for "
+                         "sm_{} and newer (CMAKE_CUDA_ARCHITECTURES)",
+                         d, prop.name, major, minor, RTSEG_CUDA_MIN_COMPUTE_CAPABILITY);
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 const CudaAvailability& cuda_availability() {
   static const CudaAvailability availability = [] {
     CudaAvailability a;
@@ -25,6 +51,8 @@ const CudaAvailability& cuda_availability() {
       a.reason = "no GPU: the driver reports 0 devices";
     } else {
       a.device_count = count;
+      a.reason = unsupported_device_reason(count);
+      if (!a.reason.empty()) a.device_count = 0;
     }
     return a;
   }();
@@ -60,10 +88,15 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
     cuda::check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, ctx.stream()),
                 "copy device -> device");
   } else {
-    cuda::context(src_device.index).synchronize();
-    cuda::context(dst_device.index).synchronize();
-    cuda::check(cudaMemcpyPeer(dst, dst_device.index, src, src_device.index, bytes),
+    // Ordered on both streams: the copy waits for the work queued on the source, and the
+    // source's later work (which may reuse `src`) waits for the copy.
+    cuda::Context& from = cuda::context(src_device.index);
+    cuda::Context& to = cuda::context(dst_device.index);
+    cuda::check(cudaStreamWaitEvent(to.stream(), from.mark(), 0), "copy between devices");
+    cuda::check(cudaMemcpyPeerAsync(dst, dst_device.index, src, src_device.index, bytes,
+                                    to.stream()),
                 "copy between devices");
+    cuda::check(cudaStreamWaitEvent(from.stream(), to.mark(), 0), "copy between devices");
   }
 }
 

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian 12 machine, builds rtseg and runs the whole test suite.
+# Sets up a fresh Debian 12 machine, builds rtseg and runs the whole test suite: the normal build
+# (CUDA compiled by nvcc when a toolkit is there; GPU tests skip without a GPU), then the CUDA
+# backend on the emulated device under AddressSanitizer and UBSan (`ctest -L emu` in
+# <build-dir>-emu; docs/cuda-emulation.md).
 # Usage: bash tests/run.sh [build-dir]   (CI runs exactly this through .ci/run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,7 +10,7 @@ build_dir="${1:-build}"
 
 # python3-torch (CPU) only generates the PyTorch parity references; rtseg never needs Python.
 packages=(build-essential cmake ninja-build pkg-config catch2 libfmt-dev libstb-dev nlohmann-json3-dev
-  libcli11-dev libyaml-cpp-dev
+  libcli11-dev libyaml-cpp-dev libboost-context-dev
   python3 python3-torch)
 missing=()
 for p in "${packages[@]}"; do
@@ -24,5 +27,11 @@ fi
 jobs=$(nproc)
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build_dir" -j "$jobs"
-cd "$build_dir"
-ctest -j "$jobs" --output-on-failure
+(cd "$build_dir" && ctest -j "$jobs" --output-on-failure)
+
+emu_dir="${build_dir}-emu"
+cmake -S . -B "$emu_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRTSEG_CUDA_EMULATION=ON \
+  -DRTSEG_SANITIZE=address,undefined
+cmake --build "$emu_dir" -j "$jobs" --target emu_tests
+cd "$emu_dir"
+ctest -L emu -j "$jobs" --output-on-failure

@@ -30,6 +30,7 @@ class EventTimer {
     int l2 = 0;
     cuda::check(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, ctx.device()), "L2 size");
     flush_ = Tensor::empty({std::max<int64_t>(2 * l2, 1 << 20)}, DType::U8, Device::cuda(ctx.device()));
+    cuda::DeviceGuard guard(ctx.device());  // events belong to the device current at creation
     cuda::check(cudaEventCreate(&start_), "cudaEventCreate");
     cuda::check(cudaEventCreate(&stop_), "cudaEventCreate");
   }

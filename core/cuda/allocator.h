@@ -1,7 +1,11 @@
-// A caching device allocator: freed blocks go back to a per-device pool keyed by their rounded
-// size and are handed out again without cudaMalloc/cudaFree (which synchronise the device and
-// cost more than the kernels they feed). All work on a device runs on its one stream, so a block
-// released by the host can be reused at once: the stream orders the old and new uses.
+// The device allocator. By default it caches: freed blocks go back to a per-device pool keyed by
+// their rounded size and are handed out again without cudaMalloc/cudaFree (which synchronise the
+// device and cost more than the kernels they feed). All work on a device runs on its one stream,
+// so a block released by the host can be reused at once: the stream orders the old and new uses.
+//
+// Pass-through mode (RTSEG_CUDA_NO_CACHING=1, and always on the emulated device) allocates
+// exactly the bytes asked for and frees them on release, so AddressSanitizer (emulation) and
+// compute-sanitizer (a GPU) see every overrun and use after free that rounding and reuse hide.
 #pragma once
 
 #include <cstddef>
@@ -21,13 +25,16 @@ void release(void* ptr, int device) noexcept;
 void empty_cache(int device);
 MemoryStats memory_stats(int device);
 void reset_peak(int device);
+// Whether freed blocks are kept for reuse (false in pass-through mode).
+bool caching_enabled();
 
 // Test mode: every block handed out is filled with 0xFF bytes (NaN in float and double, so a
 // kernel that leaves part of its output unwritten is caught), followed by a guard region of
-// sentinel bytes that is checked when the block is released (catching writes past the end).
-// Slow (it synchronises on each release); for tests only.
+// sentinel bytes. Blocks allocated before the mode was switched on have no guard. Slow (it
+// synchronises on each release); for tests only.
 void set_debug_checks(bool on);
-// Number of released blocks whose guard region had been overwritten since the last call.
+// Number of blocks whose guard region has been overwritten: those released since the last call
+// and those still alive (each block counted once).
 int64_t take_guard_violations();
 
 }  // namespace rtseg::cuda

@@ -45,12 +45,14 @@ Context::Context(int device) : device_(device) {
 Context::~Context() {
   // Contexts live until the process exits, when the driver may already be shutting down:
   // statuses are deliberately ignored here.
+  if (mark_) cudaEventDestroy(mark_);
   if (cudnn_) cudnnDestroy(cudnn_);
   if (cublas_) cublasDestroy(cublas_);
   if (stream_) cudaStreamDestroy(stream_);
 }
 
 cublasHandle_t Context::cublas() {
+  std::lock_guard<std::mutex> lock(handles_mutex_);
   if (!cublas_) {
     DeviceGuard guard(device_);
     check(cublasCreate(&cublas_), "creating the cuBLAS handle");
@@ -62,6 +64,7 @@ cublasHandle_t Context::cublas() {
 }
 
 cudnnHandle_t Context::cudnn() {
+  std::lock_guard<std::mutex> lock(handles_mutex_);
   if (!cudnn_) {
     DeviceGuard guard(device_);
     check(cudnnCreate(&cudnn_), "creating the cuDNN handle");
@@ -71,6 +74,7 @@ cudnnHandle_t Context::cudnn() {
 }
 
 void Context::set_tf32(bool on) {
+  std::lock_guard<std::mutex> lock(handles_mutex_);
   tf32_ = on;
   if (cublas_) {
     check(cublasSetMathMode(cublas_, on ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH),
@@ -78,13 +82,37 @@ void Context::set_tf32(bool on) {
   }
 }
 
+cudaEvent_t Context::mark() {
+  std::lock_guard<std::mutex> lock(handles_mutex_);
+  if (!mark_) {
+    DeviceGuard guard(device_);  // an event belongs to the device current at its creation
+    check(cudaEventCreateWithFlags(&mark_, cudaEventDisableTiming), "creating a CUDA event");
+  }
+  check(cudaEventRecord(mark_, stream_), "cudaEventRecord");
+  return mark_;
+}
+
 void Context::synchronize() const { check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize"); }
 
+namespace {
+
+struct Contexts {
+  std::mutex mutex;
+  std::map<int, std::unique_ptr<Context>> by_device;
+};
+
+// Never destroyed (see allocator.cpp): tensors may outlive static destruction order.
+Contexts& contexts() {
+  static auto* c = new Contexts();
+  return *c;
+}
+
+}  // namespace
+
 Context& context(int device) {
-  static std::mutex mutex;
-  // Never destroyed (see allocator.cpp): tensors may outlive static destruction order.
-  static auto* contexts = new std::map<int, std::unique_ptr<Context>>();
-  std::lock_guard<std::mutex> lock(mutex);
+  Contexts& all = contexts();
+  std::lock_guard<std::mutex> lock(all.mutex);
+  auto* contexts = &all.by_device;
   auto it = contexts->find(device);
   if (it != contexts->end()) return *it->second;
   const CudaAvailability& a = cuda_availability();
@@ -97,5 +125,16 @@ Context& context(int device) {
 }  // namespace rtseg::cuda
 
 namespace rtseg::cuda {
+
 Stream stream_of(int device) { return context(device).stream(); }
+
+int device_of(Stream stream) {
+  Contexts& all = contexts();
+  std::lock_guard<std::mutex> lock(all.mutex);
+  for (const auto& [device, ctx] : all.by_device) {
+    if (ctx->stream() == stream) return device;
+  }
+  return -1;
+}
+
 }  // namespace rtseg::cuda

@@ -7,6 +7,8 @@
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
+#include <mutex>
+
 namespace rtseg::cuda {
 
 class Context {
@@ -18,6 +20,7 @@ class Context {
 
   int device() const { return device_; }
   cudaStream_t stream() const { return stream_; }
+  // Created on first use; safe to call from several threads.
   cublasHandle_t cublas();
   cudnnHandle_t cudnn();
 
@@ -28,12 +31,18 @@ class Context {
 
   void synchronize() const;
 
+  // Records the context's event (created on first use, without timing) on its stream and
+  // returns it: another stream that waits for it is ordered after everything queued here so far.
+  cudaEvent_t mark();
+
  private:
   int device_;
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   cudnnHandle_t cudnn_ = nullptr;
+  cudaEvent_t mark_ = nullptr;
   bool tf32_ = false;
+  std::mutex handles_mutex_;
 };
 
 // The context of device `index`, created on first use (checks that the device exists).

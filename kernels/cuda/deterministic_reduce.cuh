@@ -113,12 +113,12 @@ template <int K, typename Op, typename Element, typename Finish>
 void run(double* partials, int64_t segments, int64_t len, Element f, Finish fin, Stream stream,
          const char* where) {
   const int blocks = blocks_for_length(len);
-  partials_kernel<K, Op>
-      <<<dim3(blocks, static_cast<unsigned>(segments)), kReduceThreads, 0, stream>>>(partials, len,
-                                                                                     f);
+  RTSEG_LAUNCH(dim3(blocks, static_cast<unsigned>(segments)), kReduceThreads, 0, stream,
+               partials_kernel<K, Op>)(
+      partials, len, f);
   check_launch(where);
-  finish_kernel<K, Op>
-      <<<static_cast<unsigned>(segments), kReduceThreads, 0, stream>>>(partials, blocks, fin);
+  RTSEG_LAUNCH(static_cast<unsigned>(segments), kReduceThreads, 0, stream, finish_kernel<K, Op>)(
+      partials, blocks, fin);
   check_launch(where);
 }
 

@@ -15,7 +15,7 @@ __global__ void dropout_apply_kernel(T* out, const T* in, const uint8_t* keep, T
 template <typename T>
 void dropout_apply(T* out, const T* in, const uint8_t* keep, T scale, int64_t n, Stream stream) {
   if (n == 0) return;
-  dropout_apply_kernel<<<blocks_for(n), kThreads, 0, stream>>>(out, in, keep, scale, n);
+  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, dropout_apply_kernel)(out, in, keep, scale, n);
   check_launch("dropout");
 }
 

@@ -142,9 +142,10 @@ void broadcast_binary(BinaryOp op, T* out, const T* a, const StridedShape& a_vie
                       const StridedShape& b_view, int64_t n, Stream stream) {
   if (n == 0) return;
   if (is_dense(a_view) && is_dense(b_view)) {
-    same_shape_binary_kernel<<<blocks_for(n), kThreads, 0, stream>>>(op, out, a, b, n);
+    RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, same_shape_binary_kernel)(op, out, a, b, n);
   } else {
-    broadcast_binary_kernel<<<blocks_for(n), kThreads, 0, stream>>>(op, out, a, a_view, b, b_view, n);
+    RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, broadcast_binary_kernel)(
+        op, out, a, a_view, b, b_view, n);
   }
   check_launch("broadcast_binary");
 }
@@ -152,7 +153,8 @@ void broadcast_binary(BinaryOp op, T* out, const T* a, const StridedShape& a_vie
 template <typename T>
 void unary(UnaryOp op, double param, T* out, const T* x, int64_t n, Stream stream) {
   if (n == 0) return;
-  unary_kernel<<<blocks_for(n), kThreads, 0, stream>>>(op, static_cast<T>(param), out, x, n);
+  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, unary_kernel)(
+      op, static_cast<T>(param), out, x, n);
   check_launch("unary");
 }
 
@@ -160,8 +162,8 @@ template <typename T>
 void unary_backward(UnaryOp op, double param, T* grad_in, const T* x, const T* y,
                     const T* grad_out, int64_t n, Stream stream) {
   if (n == 0) return;
-  unary_backward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(op, static_cast<T>(param), grad_in,
-                                                                x, y, grad_out, n);
+  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, unary_backward_kernel)(
+      op, static_cast<T>(param), grad_in, x, y, grad_out, n);
   check_launch("unary_backward");
 }
 
@@ -169,14 +171,15 @@ template <typename Dst, typename Src>
 void strided_copy(Dst* dst, const StridedShape& dst_view, const Src* src,
                   const StridedShape& src_view, int64_t n, Stream stream) {
   if (n == 0) return;
-  strided_copy_kernel<<<blocks_for(n), kThreads, 0, stream>>>(dst, dst_view, src, src_view, n);
+  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, strided_copy_kernel)(
+      dst, dst_view, src, src_view, n);
   check_launch("strided_copy");
 }
 
 template <typename T>
 void fill(T* dst, int64_t n, T value, Stream stream) {
   if (n == 0) return;
-  fill_kernel<<<blocks_for(n), kThreads, 0, stream>>>(dst, n, value);
+  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, fill_kernel)(dst, n, value);
   check_launch("fill");
 }
 
@@ -187,14 +190,15 @@ void sum_reduce(T* out, int64_t out_n, const T* src, const StridedShape& kept,
   const int64_t reduced_n = count(reduced);
   const int threads = reduced_n >= 1024 ? 512 : 128;
   const int blocks = static_cast<int>(std::min<int64_t>(out_n, 65535LL * 16));
-  sum_reduce_kernel<<<blocks, threads, 0, stream>>>(out, out_n, src, kept, reduced, reduced_n);
+  RTSEG_LAUNCH(blocks, threads, 0, stream, sum_reduce_kernel)(
+      out, out_n, src, kept, reduced, reduced_n);
   check_launch("sum_reduce");
 }
 
 template <typename T>
 void argmax_channels(int64_t* out, const T* x, int64_t n, int64_t c, int64_t hw, Stream stream) {
   if (n * hw == 0) return;
-  argmax_channels_kernel<<<blocks_for(n * hw), kThreads, 0, stream>>>(out, x, n, c, hw);
+  RTSEG_LAUNCH(blocks_for(n * hw), kThreads, 0, stream, argmax_channels_kernel)(out, x, n, c, hw);
   check_launch("argmax_channels");
 }
 

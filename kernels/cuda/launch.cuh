@@ -1,5 +1,5 @@
-// Launch helpers shared by the CUDA kernels: grid sizing for grid-stride loops, strided offset
-// computation, and a block-wide sum.
+// Launch helpers shared by the CUDA kernels: the launch macro, grid sizing for grid-stride
+// loops, strided offset computation, and a block-wide sum.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -8,7 +8,29 @@
 #include <cstdint>
 
 #include "core/cuda/check.h"
+#include "core/cuda/launch_scope.h"
 #include "kernels/strided_index.h"
+
+// Every kernel launch: RTSEG_LAUNCH(grid, block, shared_bytes, stream, kernel)(args...), with the
+// kernel last so that the commas of its template arguments need no parentheses. It makes the
+// stream's device current for the launch and honours RTSEG_CUDA_SYNC (core/cuda/launch_scope.h);
+// in emulation builds it is also the emulator's entry point (kernels/cuda/emu).
+#ifdef RTSEG_CUDA_EMULATED_RUNTIME
+#define RTSEG_LAUNCH(grid, block, shared_bytes, stream, ...)                    \
+  for (::rtseg::cuda::LaunchScope rtseg_launch_scope_((stream), #__VA_ARGS__);  \
+       rtseg_launch_scope_.pending(); rtseg_launch_scope_.finish())             \
+  ::rtseg::emu::launch((grid), (block), (shared_bytes), (stream), #__VA_ARGS__, \
+                       [](auto... rtseg_kernel_args_) { __VA_ARGS__(rtseg_kernel_args_...); })
+// Dynamic shared memory, declared inside a device function.
+#define RTSEG_EXTERN_SHARED(type, name) \
+  type* name = static_cast<type*>(::rtseg::emu::dynamic_shared_memory())
+#else
+#define RTSEG_LAUNCH(grid, block, shared_bytes, stream, ...)                   \
+  for (::rtseg::cuda::LaunchScope rtseg_launch_scope_((stream), #__VA_ARGS__); \
+       rtseg_launch_scope_.pending(); rtseg_launch_scope_.finish())            \
+  __VA_ARGS__<<<(grid), (block), (shared_bytes), (stream)>>>
+#define RTSEG_EXTERN_SHARED(type, name) extern __shared__ __align__(16) type name[]
+#endif
 
 namespace rtseg::cuda {
 
@@ -44,7 +66,7 @@ __device__ T block_sum(T v) {
   if (lane == 0) partial[warp] = v;
   __syncthreads();
   const int warps = blockDim.x >> 5;
-  v = threadIdx.x < warps ? partial[threadIdx.x] : T(0);
+  v = static_cast<int>(threadIdx.x) < warps ? partial[threadIdx.x] : T(0);
   if (warp == 0) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
   }

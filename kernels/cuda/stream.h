@@ -10,6 +10,8 @@ using Stream = CUstream_st*;  // == cudaStream_t
 
 // The stream of device `device`'s context (see core/cuda/context.h).
 Stream stream_of(int device);
+// The device whose context owns `stream`, or -1 for a stream no context owns.
+int device_of(Stream stream);
 
 }  // namespace rtseg::cuda
 

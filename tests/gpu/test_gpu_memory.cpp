@@ -1,5 +1,10 @@
-// Device memory: round trips between host and GPU, and the out-of-memory message.
+// Device memory: round trips between host and GPU, the out-of-memory message, and the
+// allocator's debug checks (guard regions of live blocks, blocks from before the checks).
 #include <catch2/catch.hpp>
+#include <cuda_runtime.h>
+
+#include "core/cuda/allocator.h"
+#include "core/cuda/context.h"
 
 #include "core/random.h"
 #include "core/tensor.h"
@@ -26,4 +31,29 @@ TEST_CASE("an impossible allocation says how much was asked and how much is free
   } catch (const Error& e) {
     REQUIRE(std::string(e.what()).find("out of memory on cuda:0: asked for") != std::string::npos);
   }
+}
+
+TEST_CASE("debug checks report an overrun of a block that is still alive", "[gpu]") {
+  cuda::set_debug_checks(true);
+  cuda::take_guard_violations();
+  {
+    // 512 bytes: no rounding in either allocator mode, so the guard starts right after it.
+    Tensor t = Tensor::zeros({128}, DType::F32, Device::cuda(0));
+    REQUIRE(cuda::take_guard_violations() == 0);
+    cudaStream_t stream = cuda::context(0).stream();
+    REQUIRE(cudaMemsetAsync(static_cast<char*>(t.raw_data()) + 512, 0, 4, stream) == cudaSuccess);
+    REQUIRE(cuda::take_guard_violations() == 1);  // while `t` is alive
+  }
+  REQUIRE(cuda::take_guard_violations() == 0);  // counted once, not again at the release
+  cuda::set_debug_checks(false);
+}
+
+TEST_CASE("a block allocated before debug checks were on has no guard to check", "[gpu]") {
+  cuda::set_debug_checks(false);
+  Tensor t = Tensor::full({128}, 1.0, DType::F32, Device::cuda(0));  // no guard: data to the end
+  cuda::set_debug_checks(true);
+  cuda::take_guard_violations();
+  t = Tensor();
+  REQUIRE(cuda::take_guard_violations() == 0);
+  cuda::set_debug_checks(false);
 }
