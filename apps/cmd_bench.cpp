@@ -25,6 +25,7 @@ struct BenchArgs {
   std::string net = "cifrenet", size = "360x640", variant = "cityscapes";
   int64_t classes = 19;
   double seconds = 5.0;
+  int warmup = 10, iterations = 0;
   bool cpu = false, no_fold = false, tf32 = false, json = false, torch = false, no_layers = false;
 };
 
@@ -60,6 +61,8 @@ void run_bench(const BenchArgs& a, CommandContext& ctx) {
   o.height = h;
   o.width = w;
   o.seconds = a.seconds;
+  o.warmup = a.warmup;
+  o.iterations = a.iterations;
   o.use_gpu = !a.cpu;
   o.fold_bn = !a.no_fold;
   o.tf32 = a.tf32;
@@ -115,6 +118,11 @@ void add_bench_command(CLI::App& app, CommandContext& context) {
   cmd->add_option("--size", args->size, "input HxW")->capture_default_str();
   cmd->add_option("--variant", args->variant, "dataset-specific structure: cityscapes, camvid or helen")->capture_default_str();
   cmd->add_option("--seconds", args->seconds, "length of each timed loop")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--warmup", args->warmup, "untimed forwards before timing")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--iterations", args->iterations,
+                  "forwards per timed loop (default 0: as many as --seconds takes, at least 10)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--cpu", args->cpu, "run on the CPU even when a GPU is present");
   cmd->add_flag("--no-fold", args->no_fold, "keep BatchNorm layers instead of folding them into the convs");
   cmd->add_flag("--tf32", args->tf32, "allow TF32 tensor-core math for fp32 convolutions and GEMMs");

@@ -108,8 +108,12 @@ NetBenchResult run_net_bench(const NetBenchOptions& o) {
     synchronize(device);
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   };
-  const double probe = timed(3, [&] { eighth(x); }) / 3;
-  r.iterations = std::max(10, static_cast<int>(o.seconds * 1000.0 / std::max(probe, 1e-3)));
+  if (o.iterations > 0) {
+    r.iterations = o.iterations;
+  } else {
+    const double probe = timed(3, [&] { eighth(x); }) / 3;
+    r.iterations = std::max(10, static_cast<int>(o.seconds * 1000.0 / std::max(probe, 1e-3)));
+  }
   r.latency_ms = timed(r.iterations, [&] { eighth(x); }) / r.iterations;
   r.fps = 1000.0 / r.latency_ms;
   r.end_to_end_ms = timed(r.iterations, [&] {

@@ -20,6 +20,7 @@ struct NetBenchOptions {
   bool use_gpu = true;      // when one is available
   double seconds = 5.0;     // length of each timed loop
   int warmup = 10;
+  int iterations = 0;       // per timed loop; 0: from `seconds` (at least 10)
   bool fold_bn = true;
   bool per_layer = true;
   bool tf32 = false;

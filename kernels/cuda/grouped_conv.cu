@@ -26,8 +26,9 @@ __global__ void __launch_bounds__(kDirectConvThreads)
   grouped_backward_data_input<T, KS>(dx, dy, w, p, blockIdx.z, blockIdx.y, i);
 }
 
-// Grid: (filter rows [× taps for KS = 0], chunks). Every thread runs the body (no early exit:
-// block_sum needs the whole block), then the block's sums go to their slots.
+// Grid: (filter rows [× taps for KS = 0], chunks), weight_grad_threads(p) threads. Every thread
+// runs the body (no early exit: block_sum needs the whole block), then the block's sums go to
+// their slots.
 template <typename T, int KS>
 __global__ void __launch_bounds__(kDirectConvThreads)
     weight_grad_kernel(T* out, const T* dy, const T* x, DirectConvParams p) {
@@ -103,12 +104,13 @@ void grouped_conv2d_backward_weight(T* dw, const T* dy, const T* x, const Conv2d
               "grouped_conv2d_backward_weight: {} chunks need a workspace", p.chunks);
   T* out = p.chunks > 1 ? workspace : dw;
   const int64_t rows = g.k * g.c_per_group();
+  const int threads = weight_grad_threads(p);
   if (weight_grad_per_tap(g)) {
     const dim3 grid(static_cast<unsigned>(rows * g.r * g.s), static_cast<unsigned>(p.chunks));
-    RTSEG_LAUNCH(grid, kDirectConvThreads, 0, stream, weight_grad_kernel<T, 0>)(out, dy, x, p);
+    RTSEG_LAUNCH(grid, threads, 0, stream, weight_grad_kernel<T, 0>)(out, dy, x, p);
   } else {
     const dim3 grid(static_cast<unsigned>(rows), static_cast<unsigned>(p.chunks));
-    RTSEG_LAUNCH(grid, kDirectConvThreads, 0, stream, weight_grad_kernel<T, 3>)(out, dy, x, p);
+    RTSEG_LAUNCH(grid, threads, 0, stream, weight_grad_kernel<T, 3>)(out, dy, x, p);
   }
   check_launch("grouped_conv2d_backward_weight");
   if (p.chunks > 1) {

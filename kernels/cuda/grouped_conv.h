@@ -21,6 +21,7 @@
 //    Deterministic: no atomics anywhere, and the split depends only on the geometry.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "core/error.h"
@@ -104,6 +105,15 @@ inline DirectConvParams direct_conv_params(const Conv2dGeometry& g) {
   p.rows_per_chunk = static_cast<int>(per_chunk);
   p.chunks = static_cast<int>((rows + per_chunk - 1) / per_chunk);  // no empty chunk
   return p;
+}
+
+// Threads per weight-gradient block: one per product of the chunk up to kDirectConvThreads, in
+// whole warps. Small planes (PIDNet-S's PAPPM at 1/64 has a few positions) would otherwise leave
+// most of 256 threads idle through every block_sum.
+inline int weight_grad_threads(const DirectConvParams& p) {
+  const int64_t products = static_cast<int64_t>(p.rows_per_chunk) * p.ow;
+  const int64_t warps = (std::min<int64_t>(products, kDirectConvThreads) + 31) / 32;
+  return static_cast<int>(std::max<int64_t>(1, warps) * 32);
 }
 
 // ---- bodies shared by the kernels and the CPU emulation in the tests

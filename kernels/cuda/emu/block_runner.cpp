@@ -396,6 +396,43 @@ void complete(Block& b, Rendezvous& w, int warp) {
 
 }  // namespace
 
+namespace {
+
+// Why a warp primitive's call is invalid (the checks of warp_exchange, in order), as a fault.
+// Out of line and cold: the messages stay off the hot path's stack frame.
+[[noreturn, gnu::noinline, gnu::cold]] void warp_call_fault(const Block& b, WarpOp op,
+                                                           unsigned mask, int width,
+                                                           unsigned existing, unsigned exited) {
+  const int t = b.current, warp = t / 32, lane = t % 32;
+  const std::string call = std::string(op_name(op)) + " with mask " + hex(mask);
+  if (width < 1 || width > 32 || (width & (width - 1))) {
+    fault(b, call + ": width " + std::to_string(width) + " is not a power of two up to 32");
+  }
+  if (!(mask & (1u << lane))) {
+    fault(b, call + " does not name the calling lane " + std::to_string(lane));
+  }
+  if (mask & ~existing) {
+    fault(b, call + " names lanes " + hex(mask & ~existing) + " that a block of " +
+                 std::to_string(b.nthreads) + " threads does not have in warp " +
+                 std::to_string(warp));
+  }
+  int l = 0;
+  while (!(mask & exited & (1u << l))) ++l;
+  fault(b, call + " names lane " + std::to_string(l) + ", which has exited");
+}
+
+[[noreturn, gnu::noinline, gnu::cold]] void warp_disagreement_fault(const Block& b,
+                                                                    const Rendezvous& w,
+                                                                    WarpOp op, unsigned mask) {
+  const int t = b.current;
+  fault(b, "lanes of warp " + std::to_string(t / 32) + " disagree: lane " +
+               std::to_string(w.first_lane) + " called " + op_name(w.op) + " with mask " +
+               hex(w.mask) + ", lane " + std::to_string(t % 32) + " " + op_name(op) +
+               " with mask " + hex(mask));
+}
+
+}  // namespace
+
 uint64_t warp_exchange(WarpOp op, unsigned mask, uint64_t value, int arg, int width) {
   Block& b = running_block(op_name(op));
   if (!b.promoted) promote(b);
@@ -403,23 +440,9 @@ uint64_t warp_exchange(WarpOp op, unsigned mask, uint64_t value, int arg, int wi
   const int lanes = std::min(32, b.nthreads - warp * 32);
   const unsigned existing = lanes == 32 ? ~0u : (1u << lanes) - 1;
   Rendezvous& w = b.warps[static_cast<size_t>(warp)];
-  // Messages are built only on a fault: this is the emulator's hottest path.
-  const auto call = [&] { return std::string(op_name(op)) + " with mask " + hex(mask); };
-  if (width < 1 || width > 32 || (width & (width - 1))) {
-    fault(b, call() + ": width " + std::to_string(width) + " is not a power of two up to 32");
-  }
-  if (!(mask & (1u << lane))) {
-    fault(b, call() + " does not name the calling lane " + std::to_string(lane));
-  }
-  if (mask & ~existing) {
-    fault(b, call() + " names lanes " + hex(mask & ~existing) + " that a block of " +
-                 std::to_string(b.nthreads) + " threads does not have in warp " +
-                 std::to_string(warp));
-  }
-  if (const unsigned gone = mask & w.exited) {
-    int l = 0;
-    while (!(gone & (1u << l))) ++l;
-    fault(b, call() + " names lane " + std::to_string(l) + ", which has exited");
+  if (width < 1 || width > 32 || (width & (width - 1)) || !(mask & (1u << lane)) ||
+      (mask & ~existing) || (mask & w.exited)) {
+    warp_call_fault(b, op, mask, width, existing, w.exited);
   }
   if (!w.open) {
     w.open = true;
@@ -429,9 +452,7 @@ uint64_t warp_exchange(WarpOp op, unsigned mask, uint64_t value, int arg, int wi
     w.width = width;
     w.first_lane = lane;
   } else if (w.op != op || w.mask != mask || w.width != width) {
-    fault(b, "lanes of warp " + std::to_string(warp) + " disagree: lane " +
-                 std::to_string(w.first_lane) + " called " + op_name(w.op) + " with mask " +
-                 hex(w.mask) + ", lane " + std::to_string(lane) + " " + call());
+    warp_disagreement_fault(b, w, op, mask);
   }
   w.value[lane] = value;
   w.arg[lane] = arg;
