@@ -135,7 +135,7 @@ TEST_CASE("a launch into another device's stream fails as on a GPU", "[emu][self
   REQUIRE(out.download() == std::vector<int>{0});
 }
 
-TEST_CASE("a static shared array written past its end is an AddressSanitizer error", "[emu][selftest]") {
+TEST_CASE("a static shared array written past its end is a sanitizer error", "[emu][selftest]") {
   if (!asan_build()) {
     WARN("not an AddressSanitizer build: static shared memory has no bounds check here");
     return;
@@ -153,7 +153,9 @@ TEST_CASE("a static shared array written past its end is an AddressSanitizer err
   });
   INFO(r.stderr_text);
   REQUIRE(r.exit_code != 0);
-  REQUIRE(contains(r.stderr_text, "AddressSanitizer: global-buffer-overflow"));
+  // UBSan's bounds check sees the constant-size array first where it is on; ASan's redzone otherwise.
+  REQUIRE((contains(r.stderr_text, "AddressSanitizer: global-buffer-overflow") ||
+           contains(r.stderr_text, "index 32 out of bounds for type 'float [32]'")));
 }
 
 TEST_CASE("with RTSEG_CUDA_SYNC=1 a kernel fault is reported at its launch", "[.sync]") {

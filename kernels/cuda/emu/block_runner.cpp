@@ -25,10 +25,10 @@
 #include "kernels/cuda/emu/sanitizer.h"
 #include "rtseg_emu_device.h"
 
-thread_local uint3 threadIdx{0, 0, 0};
-thread_local uint3 blockIdx{0, 0, 0};
-thread_local dim3 blockDim{1, 1, 1};
-thread_local dim3 gridDim{1, 1, 1};
+__thread uint3 threadIdx{0, 0, 0};
+__thread uint3 blockIdx{0, 0, 0};
+__thread dim3 blockDim{1, 1, 1};
+__thread dim3 gridDim{1, 1, 1};
 
 namespace rtseg::emu {
 

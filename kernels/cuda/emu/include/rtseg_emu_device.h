@@ -34,11 +34,13 @@ using std::pow;
 using std::sqrt;
 using std::tanh;
 
-// Built-in variables of the thread the emulator is running (set by the block runner).
-extern thread_local uint3 threadIdx;
-extern thread_local uint3 blockIdx;
-extern thread_local dim3 blockDim;
-extern thread_local dim3 gridDim;
+// Built-in variables of the thread the emulator is running (set by the block runner). `__thread`,
+// not `thread_local`: an extern thread_local is reached through a TLS wrapper whose UBSan null
+// check GCC 12 miscompiles at -O2 (a flags-less lea before the je reports a null pointer).
+extern __thread uint3 threadIdx;
+extern __thread uint3 blockIdx;
+extern __thread dim3 blockDim;
+extern __thread dim3 gridDim;
 constexpr int warpSize = 32;
 
 // Static shared memory: one object per kernel instantiation, shared by the threads of the block
