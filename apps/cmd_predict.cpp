@@ -10,6 +10,7 @@
 #include "apps/lib/experiment.h"
 #include "apps/lib/metrics.h"
 #include "apps/lib/model.h"
+#include "apps/lib/output_names.h"
 #include "apps/lib/render.h"
 #include "core/error.h"
 #include "core/ops.h"
@@ -73,7 +74,8 @@ void run_predict(const PredictArgs& a, CommandContext& ctx) {
   const data::DatasetInfo info = dataset_info(e.data);
   const Device device = choose_device(e.train.device);
   RTSEG_CHECK(a.alpha >= 0 && a.alpha <= 1, "predict: --alpha must be in [0, 1], got {}", a.alpha);
-  const std::vector<std::string> files = collect_inputs(a.inputs);
+  const NamedInputs inputs = name_outputs(collect_inputs(a.inputs));
+  const std::vector<std::string>& files = inputs.files;
 
   const int64_t classes = e.model.classes ? e.model.classes : info.num_classes();
   auto net = build_net(e.model, classes, "infer", uint64_t(e.train.seed));
@@ -83,8 +85,11 @@ void run_predict(const PredictArgs& a, CommandContext& ctx) {
 
   ctx.out << fmt::format("predicting {} image(s) with {} ({}) on {}, input size {}\n", files.size(),
                          e.model.name, a.weights, device.str(), size_text(e.data.eval_size));
+  for (const std::string& note : inputs.notes) ctx.out << "note: " << note << "\n";
+  ctx.out << std::flush;
   std::vector<double> times;
-  for (const std::string& file : files) {
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string& file = files[i];
     const data::Image image = data::read_image(file);
     data::Image input = image;
     if (e.data.eval_size.size() == 2) {
@@ -101,11 +106,14 @@ void run_predict(const PredictArgs& a, CommandContext& ctx) {
     const double ms = 1e3 * std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     times.push_back(ms);
 
-    const std::string stem = (fs::path(a.output) / fs::path(file).stem()).string();
+    const std::string stem = (fs::path(a.output) / inputs.names[i]).string();
+    fs::create_directories(fs::path(stem).parent_path());
     data::write_png(stem + "_color.png", colourize(classes_map, info.palette));
     data::write_png(stem + "_overlay.png", prediction_overlay(image, classes_map, info, a.alpha, a.legend));
     data::write_label_png(stem + "_label.png", classes_map);
-    ctx.out << fmt::format("{}: {}x{}, {:.1f} ms -> {}_overlay.png\n", file, image.width, image.height, ms, stem);
+    // Flushed per image: a log of a killed run (stdout redirected) shows what was done.
+    ctx.out << fmt::format("{}: {}x{}, {:.1f} ms -> {}_overlay.png\n", file, image.width, image.height, ms, stem)
+            << std::flush;
   }
   std::vector<double> sorted = times;
   std::sort(sorted.begin(), sorted.end());

@@ -1,10 +1,11 @@
-// rtseg train --config FILE [KEY=VALUE ...] [--resume | --resume-from CKPT] [--output DIR]
+// rtseg train --config FILE [KEY=VALUE ...] [--resume | --resume-from CKPT | --overwrite] [--output DIR]
 #include <filesystem>
 
 #include "apps/commands.h"
 #include "apps/lib/experiment.h"
 #include "apps/lib/losses.h"
 #include "apps/lib/progress.h"
+#include "apps/lib/run_folder.h"
 #include "apps/lib/trainer.h"
 #include "core/error.h"
 
@@ -16,6 +17,7 @@ struct TrainArgs {
   std::string config;
   Overrides overrides;
   bool resume = false;
+  bool overwrite = false;
   std::string resume_from;
   std::string output;
   bool keys = false;
@@ -30,26 +32,31 @@ void run_train(const TrainArgs& a, CommandContext& ctx) {
   }
   RTSEG_CHECK(!a.config.empty(), "train: --config FILE is required (see configs/*.yaml)");
   std::vector<std::string> overrides = a.overrides.all();
+  const std::vector<std::string> settings = overrides;  // as the user gave them, for the resume command
   if (!a.output.empty()) overrides.push_back("output.dir=" + a.output);
   const Config config = load_experiment_config(a.config, overrides);
+  const std::string run_dir = read_experiment(config, a.config).output_dir;
 
   TrainOptions options;
   options.config_path = a.config;
   options.out = &ctx.out;
   options.tty = ctx.tty;
+  options.overwrite = a.overwrite;
+  options.resume_command = resume_command(a.config, settings, run_dir);
   RTSEG_CHECK(!(a.resume && !a.resume_from.empty()), "train: give either --resume or --resume-from, not both");
+  RTSEG_CHECK(!(a.overwrite && (a.resume || !a.resume_from.empty())),
+              "train: --overwrite starts a new run; it does not go with --resume or --resume-from");
   if (a.resume) {
-    const std::string dir = read_experiment(config, a.config).output_dir;
-    options.resume = (std::filesystem::path(dir) / "last.safetensors").string();
+    options.resume = (std::filesystem::path(run_dir) / "last.safetensors").string();
     RTSEG_CHECK(std::filesystem::exists(options.resume),
-                "train --resume: no checkpoint {} (nothing to resume in {})", options.resume, dir);
+                "train --resume: no checkpoint {} (nothing to resume in {})", options.resume, run_dir);
   }
   if (!a.resume_from.empty()) options.resume = a.resume_from;
 
   const TrainResult r = train(config, options);
   if (r.interrupted) {
-    ctx.out << fmt::format("stopped at iteration {}/{} after {}; resume with: rtseg train --config {} --resume\n",
-                           r.iteration, r.total, format_duration(r.seconds), a.config);
+    ctx.out << fmt::format("stopped at iteration {}/{} after {}; resume with: {}\n", r.iteration, r.total,
+                           format_duration(r.seconds), options.resume_command);
     ctx.status = 130;  // the shell's convention for a run ended by Ctrl-C
     return;
   }
@@ -70,6 +77,8 @@ void add_train_command(CLI::App& app, CommandContext& context) {
   cmd->add_option("-c,--config", args->config, "YAML recipe")->check(CLI::ExistingFile);
   add_override_options(cmd, args->overrides, true);
   cmd->add_flag("--resume", args->resume, "continue the run from <run folder>/last.safetensors");
+  cmd->add_flag("--overwrite", args->overwrite,
+                "start a new run even where the run folder holds one (its run files are removed)");
   cmd->add_option("--resume-from", args->resume_from, "continue from this training checkpoint")
       ->check(CLI::ExistingFile);
   cmd->add_option("-o,--output", args->output, "run folder (default: output.dir, or runs/<config stem>)");

@@ -13,6 +13,5 @@ void add_summary_command(CLI::App& app, CommandContext& context);
 void add_convert_command(CLI::App& app, CommandContext& context);
 void add_check_dataset_command(CLI::App& app, CommandContext& context);
 void add_bench_command(CLI::App& app, CommandContext& context);  // bench and bench-kernels
-void add_bench_command(CLI::App& app, CommandContext& context);  // apps/cmd_bench.cpp
 
 }  // namespace rtseg::app

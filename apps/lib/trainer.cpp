@@ -16,6 +16,7 @@
 #include "apps/lib/model.h"
 #include "apps/lib/plot.h"
 #include "apps/lib/progress.h"
+#include "apps/lib/run_folder.h"
 #include "apps/lib/tensorboard.h"
 #include "core/safetensors.h"
 #include "data/image_io.h"
@@ -56,6 +57,10 @@ class Run {
   std::string in_run(const char* file) const { return (fs::path(exp_.output_dir) / file).string(); }
   // curves.png from whatever the CSV logs hold so far (either may not exist yet).
   void plot() const { write_training_curves(in_run("curves.png"), in_run("train_log.csv"), in_run("val_log.csv")); }
+  std::string continue_command() const {
+    return options_.resume_command.empty() ? resume_command(options_.config_path, {}, exp_.output_dir)
+                                           : options_.resume_command;
+  }
   std::string position_text() const {
     return fmt::format("iteration {}/{} (epoch {})", iteration_, total_, completed_epoch());
   }
@@ -292,6 +297,7 @@ void Run::validate() {
 
 TrainResult Run::execute() {
   run_start_ = Clock::now();
+  if (options_.resume.empty()) prepare_new_run_folder(exp_.output_dir, options_.overwrite, continue_command());
   setup();
   if (!options_.resume.empty()) resume(options_.resume);
   const std::string config_text = config_.to_yaml();
@@ -338,8 +344,8 @@ TrainResult Run::execute() {
     if (options_.after_iteration) options_.after_iteration(iteration_);
     if (interrupt_requested() && iteration_ < total_) {
       save(last_path_);
-      progress_->message(fmt::format("interrupted at {}: checkpoint written to {}; continue with "
-                                     "`rtseg train --config ... --resume`", position_text(), last_path_));
+      progress_->message(fmt::format("interrupted at {}: checkpoint written to {}; continue with `{}`",
+                                     position_text(), last_path_, continue_command()));
       result.interrupted = true;
       break;
     }

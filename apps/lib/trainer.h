@@ -27,6 +27,11 @@ namespace rtseg::app {
 struct TrainOptions {
   std::string config_path;  // names the default run folder (runs/<stem>)
   std::string resume;       // checkpoint to continue from; empty: a new run
+  // A new run into a folder that holds one: false refuses (apps/lib/run_folder.h), true replaces it.
+  bool overwrite = false;
+  // The command that continues this run, for the messages (default: built from config_path and
+  // the run folder).
+  std::string resume_command;
   std::ostream* out = nullptr;  // progress and reports (nullptr: std::cout)
   bool tty = false;             // redraw the progress line in place
   // Called after every completed iteration (its number), e.g. to interrupt a run in tests.

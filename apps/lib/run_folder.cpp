@@ -1,0 +1,79 @@
+#include "apps/lib/run_folder.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <system_error>
+
+#include "core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace rtseg::app {
+
+namespace {
+
+const char* const kRunFiles[] = {"config.yaml",   "last.safetensors", "best.safetensors", "train_log.csv",
+                                 "val_log.csv",   "curves.png",       "metrics.json"};
+constexpr const char* kEventsPrefix = "events.out.tfevents.";
+
+bool is_run_file(const std::string& name) {
+  return std::find(std::begin(kRunFiles), std::end(kRunFiles), name) != std::end(kRunFiles) ||
+         name.rfind(kEventsPrefix, 0) == 0;
+}
+
+std::string shell_quoted(const std::string& word) {
+  const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::string("-_./=:,+@%").find(c) != std::string::npos;
+  });
+  if (plain) return word;
+  std::string quoted = "'";
+  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+}  // namespace
+
+std::vector<std::string> run_files_in(const std::string& dir) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return found;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file(ec) && is_run_file(name)) found.push_back(name);
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+void prepare_new_run_folder(const std::string& dir, bool overwrite, const std::string& continue_command) {
+  const std::vector<std::string> found = run_files_in(dir);
+  if (found.empty()) return;
+  if (!overwrite) {
+    // Only the files that make it a run, to keep the message one line.
+    std::vector<std::string> named;
+    for (const std::string& f : found) {
+      if (f == "last.safetensors" || f == "best.safetensors" || f == "train_log.csv") named.push_back(f);
+    }
+    if (named.empty()) named = found;
+    throw Error(fmt::format("train: {} already holds a run ({}); continue it with `{}`, replace it with "
+                            "--overwrite, or choose another folder with -o",
+                            dir, fmt::join(named, ", "), continue_command));
+  }
+  for (const std::string& f : found) {
+    std::error_code ec;
+    fs::remove(fs::path(dir) / f, ec);
+    RTSEG_CHECK(!ec, "train --overwrite: cannot remove {}: {}", (fs::path(dir) / f).string(), ec.message());
+  }
+}
+
+std::string resume_command(const std::string& config, const std::vector<std::string>& settings,
+                           const std::string& dir) {
+  std::string command = "rtseg train --config " + shell_quoted(config);
+  for (const std::string& s : settings) command += " " + shell_quoted(s);
+  return command + " -o " + shell_quoted(dir) + " --resume";
+}
+
+}  // namespace rtseg::app
