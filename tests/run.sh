@@ -24,14 +24,27 @@ if ((${#missing[@]})); then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# Wall time of each phase, printed before the last one (whose ctest summary ends the output).
+timings=()
+phase_start=$SECONDS
+phase_done() {
+  timings+=("$(printf '%-34s %5d s' "$1" $((SECONDS - phase_start)))")
+  phase_start=$SECONDS
+}
+phase_done "packages"
+
 jobs=$(nproc)
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build_dir" -j "$jobs"
+phase_done "build"
 (cd "$build_dir" && ctest -j "$jobs" --output-on-failure)
+phase_done "tests"
 
 emu_dir="${build_dir}-emu"
 cmake -S . -B "$emu_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRTSEG_CUDA_EMULATION=ON \
   -DRTSEG_SANITIZE=address,undefined
 cmake --build "$emu_dir" -j "$jobs" --target emu_tests
+phase_done "emulated-device build (ASan, UBSan)"
+printf '%s\n' "wall time so far:" "${timings[@]}"
 cd "$emu_dir"
 ctest -L emu -j "$jobs" --output-on-failure
