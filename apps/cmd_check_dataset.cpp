@@ -46,7 +46,7 @@ void run_check(const CheckArgs& a, CommandContext& ctx) {
     ctx.out << fmt::format("== {} {} ({} samples)\n", e.data.dataset, split, dataset->size());
     const data::DatasetReport report = data::check_dataset(*dataset, options);
     ctx.out << report.summary() << "\n";
-    problems += report.problems.size();
+    problems += report.problems.size() + report.split_errors.size();
   }
   if (problems) {
     ctx.out << fmt::format("{} problem(s) found\n", problems);

@@ -9,6 +9,8 @@ namespace rtseg::data {
 
 namespace {
 
+constexpr double kHighIgnoredShare = 0.5;  // above it, check-dataset warns
+
 // What checking one sample found; merged into the report in index order.
 struct SampleResult {
   bool done = false;
@@ -111,6 +113,8 @@ std::string DatasetReport::summary() const {
   }
   for (const SampleProblem& p : problems)
     out += fmt::format("  warning: sample {}: {}\n", p.index, p.message);
+  for (const std::string& e : split_errors) out += "error: " + e + "\n";
+  for (const std::string& w : split_warnings) out += "warning: " + w + "\n";
   return out;
 }
 
@@ -166,6 +170,20 @@ DatasetReport check_dataset(const Dataset& dataset, const CheckOptions& options)
       ++report.good;
       report.good_indices.push_back(i);
     }
+  }
+  const uint64_t labelled = report.labelled_pixels();
+  uint64_t class_pixels = 0;
+  for (uint64_t c : report.class_pixels) class_pixels += c;
+  const double ignored = labelled ? double(report.ignore_pixels) / double(labelled) : 0.0;
+  if (labelled > 0 && class_pixels == 0) {
+    report.split_errors.push_back(fmt::format(
+        "not a single label pixel is a class: all {} are the ignore value {} (do the labels decode as "
+        "this dataset's? a colour list whose colours match nothing, or index labels read as colours)",
+        labelled, report.ignore_index));
+  } else if (ignored > kHighIgnoredShare) {
+    report.split_warnings.push_back(fmt::format(
+        "{:.2f}% of the label pixels are the ignore value {}: check the label format if that is not expected",
+        100.0 * ignored, report.ignore_index));
   }
   return report;
 }

@@ -3,7 +3,8 @@
 // neither a class nor the ignore value, missing files, corrupt files and image/label size
 // mismatches. By default the first bad sample throws (its error names the file); with
 // skip_bad the problem is recorded as a warning and the check goes on, and the report lists the
-// good samples (e.g. for a SubsetDataset that trains on those only).
+// good samples (e.g. for a SubsetDataset that trains on those only). Labels that are all ignore
+// are an error of the split; a high ignored share is a warning.
 #pragma once
 
 #include <cstdint>
@@ -43,6 +44,9 @@ struct DatasetReport {
   std::map<int, uint64_t> out_of_range;  // value → pixels, values neither class nor ignore
   std::vector<SampleProblem> problems;   // in index order
   std::vector<size_t> good_indices;
+  // Of the split as a whole: an error where its labels hold no class pixel at all (every pixel
+  // ignore: a wrong label format or colour list), a warning where more than half are ignore.
+  std::vector<std::string> split_errors, split_warnings;
 
   uint64_t labelled_pixels() const;  // class + ignore + out-of-range pixels
   size_t count(DataErrorKind kind) const;

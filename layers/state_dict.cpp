@@ -1,5 +1,7 @@
 #include "layers/state_dict.h"
 
+#include <cmath>
+
 #include <set>
 
 #include "core/autograd.h"
@@ -49,6 +51,13 @@ std::string strip_wrapper_prefixes(const std::string& key) {
   return k;
 }
 
+int64_t count_non_finite(const Tensor& t) {
+  if (!is_floating(t.dtype())) return 0;
+  int64_t n = 0;
+  for (double v : t.to_doubles()) n += !std::isfinite(v);
+  return n;
+}
+
 LoadReport load_state_dict(Module& module, const std::map<std::string, Tensor>& source_in, bool strict) {
   std::map<std::string, Tensor> source;
   for (const auto& [key, t] : source_in) {
@@ -71,6 +80,10 @@ LoadReport load_state_dict(Module& module, const std::map<std::string, Tensor>& 
       report.mismatched.push_back(fmt::format("{}: model {} vs source {}", key, shape_str(dst.shape()),
                                               shape_str(src.shape())));
       continue;
+    }
+    if (const int64_t bad = count_non_finite(src)) {
+      fail("load_state_dict: '{}' holds {} non-finite value{} (NaN or Inf) of {}; refusing these weights", key,
+           bad, bad == 1 ? "" : "s", src.numel());
     }
     report.loaded.push_back(key);
     copies.emplace_back(dst, src);

@@ -28,8 +28,12 @@ struct LoadReport {
 // Strips the known wrapper prefixes (repeatedly, so `module.model.x` becomes `x`).
 std::string strip_wrapper_prefixes(const std::string& key);
 
+// NaN and Inf elements of a floating tensor (0 for integer tensors).
+int64_t count_non_finite(const Tensor& t);
+
 // Copies `source` tensors into the module's parameters and buffers (converting dtype and moving
-// to the tensor's device). strict: any missing, unexpected or mismatched key refuses the whole
+// to the tensor's device). A tensor to be loaded holding NaN or Inf refuses the load (strict or
+// not) with an Error naming it: such weights would predict nothing and report numbers. strict: any missing, unexpected or mismatched key refuses the whole
 // load with an Error carrying the report. Non-strict: loads what matches and reports the rest.
 LoadReport load_state_dict(Module& module, const std::map<std::string, Tensor>& source, bool strict);
 

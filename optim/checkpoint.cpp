@@ -1,5 +1,6 @@
 #include "optim/checkpoint.h"
 
+#include <cmath>
 #include <cstring>
 #include <map>
 
@@ -132,6 +133,9 @@ TrainingPosition load_checkpoint(const std::string& path, Module& model, SGD& op
     const Tensor& p = params[it - names.begin()];
     RTSEG_CHECK(t.shape() == p.shape(), "{}: momentum of '{}' is {} but the parameter is {}", path,
                 name, shape_str(t.shape()), shape_str(p.shape()));
+    const int64_t bad = count_non_finite(t);
+    RTSEG_CHECK(bad == 0, "{}: the momentum of '{}' holds {} non-finite value{} (NaN or Inf) of {}; refusing "
+                "this checkpoint", path, name, bad, bad == 1 ? "" : "s", t.numel());
   }
   std::vector<Generator::State> states;
   for (const auto& [name, gen] : generators) {
@@ -141,6 +145,8 @@ TrainingPosition load_checkpoint(const std::string& path, Module& model, SGD& op
   std::vector<double> lrs;
   for (size_t g = 0; g < groups; ++g) {
     lrs.push_back(parse_double(metadata_value(meta, fmt::format("optimizer/group{}/lr", g), path), "lr", path));
+    RTSEG_CHECK(std::isfinite(lrs.back()) && lrs.back() >= 0, "{}: the learning rate of group {} is {}; refusing "
+                "this checkpoint", path, g, lrs.back());
   }
   TrainingPosition pos;
   pos.epoch = static_cast<int64_t>(parse_double(metadata_value(meta, "epoch", path), "epoch", path));

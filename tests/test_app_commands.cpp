@@ -153,9 +153,10 @@ TEST_CASE("rtseg train stops on a non-finite loss and keeps the last good checkp
   REQUIRE(read_csv(run + "/val_log.csv").size() == 3);
   const auto before = data::read_file(run + "/last.safetensors");
 
-  // Resume with NaN class weights: the first iteration's loss is NaN.
+  // Resume with class weights whose sum overflows (NaN itself is refused by the config): the
+  // first iteration's loss is inf / inf = NaN.
   std::string nan_weights = "train.class_weights=[";
-  for (int i = 0; i < 19; ++i) nan_weights += i ? ", .nan" : ".nan";
+  for (int i = 0; i < 19; ++i) nan_weights += i ? ", 1e308" : "1e308";
   nan_weights += "]";
   require_one_line_error({"train", "--config", config, "-o", run, "--resume", "train.iterations=4",
                           "train.class_weight_prob=1", nan_weights},

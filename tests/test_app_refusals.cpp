@@ -1,5 +1,6 @@
 // What `rtseg` refuses instead of losing work or answering wrong: a new run into a folder that
 // holds one, outputs that would overwrite each other, and the commands it prints to continue a run.
+#include <cmath>
 #include <csignal>
 
 #include "app_test_util.h"
@@ -9,6 +10,7 @@
 #include "apps/lib/output_names.h"
 #include "apps/lib/run_folder.h"
 #include "apps/lib/trainer.h"
+#include "core/safetensors.h"
 #include "data/synthetic.h"
 
 using namespace rtseg;
@@ -112,4 +114,125 @@ TEST_CASE("rtseg predict writes one output set per input even where stems clash"
   REQUIRE(data::read_label(dir.path("pred/s1/x_label.png")).width == 32);
   REQUIRE(data::read_label(dir.path("pred/s2/x_label.png")).width == 48);
   REQUIRE_FALSE(fs::exists(dir.path("pred/x_label.png")));
+}
+
+TEST_CASE("labels that decode to no class stop check-dataset, train and eval", "[app][refusals]") {
+  TempDir dir;
+  // Index labels (class ids 0 and 1) read with a colour list: no pixel's colour is a class.
+  data::write_png(dir.path("l/img.png"), data::render_street_scene(32, 32, 3).image);
+  data::write_label_png(dir.path("l/lab.png"), data::Label(32, 32, 1));
+  dir.write_text("l/classes.txt", "a 10 20 30\nb 40 50 60\n");
+  dir.write_text("l/list.txt", "img.png lab.png\nimg.png lab.png\nimg.png lab.png\nimg.png lab.png\n");
+  const std::vector<std::string> data_flags{"data.dataset=list", "data.root=" + dir.path("l"),
+                                            "data.class_file=classes.txt", "data.label_format=colour", "train.class_weights=[1, 1]",
+                                            "data.train_split=list.txt", "data.val_split=list.txt"};
+  const std::string config = tiny_config(dir);
+  std::vector<std::string> check{"check-dataset", "--config", config};
+  check.insert(check.end(), data_flags.begin(), data_flags.end());
+  const CliResult c = rtseg_cli(check);
+  INFO(c.out << c.err);
+  REQUIRE(c.status == 1);
+  REQUIRE(c.out.find("error: not a single label pixel is a class") != std::string::npos);
+
+  // Training stops once a whole epoch (2 batches here) had no class pixel, before any checkpoint.
+  std::vector<std::string> train{"train", "--config", config, "-o", dir.path("run"), "model.classes=2"};
+  train.insert(train.end(), data_flags.begin(), data_flags.end());
+  require_one_line_error(train, "2 training batches in a row (to iteration 2) hold not a single pixel of a class");
+  REQUIRE_FALSE(fs::exists(dir.path("run") + "/last.safetensors"));
+
+  // eval of a good checkpoint on such a split: an error, not a NaN mIoU.
+  std::vector<std::string> good{"train", "--config", config, "-o", dir.path("good"), "train.iterations=1",
+                                "model.classes=2", "data.dataset=list", "data.root=" + dir.path("l"),
+                                "data.class_file=classes.txt", "data.train_split=list.txt", "data.val_split=",
+                                "train.class_weights=[1, 1]"};
+  const CliResult g = rtseg_cli(good);
+  INFO(g.out << g.err);
+  REQUIRE(g.status == 0);
+  std::vector<std::string> eval{"eval", "--weights", dir.path("good") + "/last.safetensors"};
+  eval.insert(eval.end(), data_flags.begin(), data_flags.end());
+  require_one_line_error(eval, "4 labelled images and not a single pixel of a class among them");
+}
+
+namespace {
+
+// A copy of the safetensors file `from` with element 0 of `tensor` set to `value`.
+std::string poisoned_copy(const TempDir& dir, const std::string& from, const std::string& tensor, float value,
+                          const std::string& name) {
+  const SafetensorsFile f = SafetensorsFile::read(from);
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (const std::string& n : f.names()) {
+    tensors.emplace_back(n, f.tensor(n).clone());
+    if (n == tensor) tensors.back().second.data<float>()[0] = value;
+  }
+  const std::string path = dir.path(name);
+  write_safetensors(path, tensors, f.metadata());
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("weights, statistics and momentum holding NaN or Inf are refused, naming the tensor", "[app][refusals]") {
+  TempDir dir;
+  const std::string config = tiny_config(dir);
+  const std::string run = dir.path("run");
+  REQUIRE(rtseg_cli({"train", "--config", config, "-o", run, "train.iterations=2"}).status == 0);
+  const std::string last = run + "/last.safetensors";
+  data::write_png(dir.path("a.png"), data::render_street_scene(32, 32, 4).image);
+
+  std::string weight, variance, momentum;
+  for (const std::string& n : SafetensorsFile::read(last).names()) {
+    if (weight.empty() && n.find("weight") != std::string::npos && n.rfind("model/", 0) == 0) weight = n;
+    if (variance.empty() && n.find("running_var") != std::string::npos) variance = n;
+    if (momentum.empty() && n.rfind("optimizer/momentum/", 0) == 0) momentum = n;
+  }
+  REQUIRE(!weight.empty());
+  REQUIRE(!variance.empty());
+  REQUIRE(!momentum.empty());
+  const std::string nan_weight = poisoned_copy(dir, last, weight, NAN, "nan_weight.safetensors");
+  const std::string inf_var = poisoned_copy(dir, last, variance, INFINITY, "inf_var.safetensors");
+  const std::string nan_momentum = poisoned_copy(dir, last, momentum, NAN, "nan_momentum.safetensors");
+  const std::string w = weight.substr(std::string("model/").size());
+  const std::string v = variance.substr(std::string("model/").size());
+
+  require_one_line_error({"predict", "--weights", nan_weight, dir.path("a.png"), "-o", dir.path("p")},
+                         "'" + w + "' holds 1 non-finite value (NaN or Inf)");
+  require_one_line_error({"eval", "--weights", inf_var}, "'" + v + "' holds 1 non-finite value");
+  REQUIRE_FALSE(fs::exists(dir.path("p") + "/a_label.png"));
+  // Resuming from them: the model's tensors and the optimizer's momentum alike.
+  require_one_line_error({"train", "--config", config, "-o", dir.path("r1"), "--resume-from", inf_var},
+                         "'" + v + "' holds 1 non-finite value");
+  require_one_line_error({"train", "--config", config, "-o", dir.path("r2"), "--resume-from", nan_momentum},
+                         "the momentum of '" + momentum.substr(std::string("optimizer/momentum/").size()) +
+                             "' holds 1 non-finite value");
+  // As starting weights of a new run (model.weights), too.
+  require_one_line_error({"train", "--config", config, "-o", dir.path("r3"), "model.weights=" + nan_weight},
+                         "holds 1 non-finite value");
+}
+
+TEST_CASE("model.weights must fit the net unless a partial load is asked for, and never fit nothing",
+          "[app][refusals]") {
+  TempDir dir;
+  const std::string config = tiny_config(dir);
+  // Weights of another net (PIDNet-S) and a backbone-only part of CIFReNet's own.
+  REQUIRE(rtseg_cli({"train", "--config", config, "-o", dir.path("cif"), "train.iterations=1"}).status == 0);
+  const SafetensorsFile own = SafetensorsFile::read(dir.path("cif") + "/last.safetensors");
+  std::vector<std::pair<std::string, Tensor>> part, alien;
+  for (const std::string& n : own.names()) {
+    if (n.rfind("model/", 0) != 0) continue;
+    if (part.size() < 5) part.emplace_back(n.substr(6), own.tensor(n));
+    alien.emplace_back("other_net." + n.substr(6), own.tensor(n));
+  }
+  write_safetensors(dir.path("part.safetensors"), part);
+  write_safetensors(dir.path("alien.safetensors"), alien);
+
+  require_one_line_error({"train", "--config", config, "-o", dir.path("a"), "model.weights=" + dir.path("part.safetensors")},
+                         "set model.weights_partial=true to load only the tensors that fit");
+  const CliResult ok = rtseg_cli({"train", "--config", config, "-o", dir.path("b"), "train.iterations=1",
+                                  "model.weights=" + dir.path("part.safetensors"), "model.weights_partial=true"});
+  INFO(ok.out << ok.err);
+  REQUIRE(ok.status == 0);
+  REQUIRE(ok.out.find("5 loaded") != std::string::npos);
+  require_one_line_error({"train", "--config", config, "-o", dir.path("c"), "model.weights_partial=true",
+                          "model.weights=" + dir.path("alien.safetensors")},
+                         "not one tensor fits cifrenet");
 }

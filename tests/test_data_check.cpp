@@ -102,3 +102,39 @@ TEST_CASE("check_dataset without skip_bad throws at the first unreadable sample"
   more_classes.num_classes = 8;  // with 8 classes, 3 and 7 are classes
   REQUIRE(check_dataset(*f.dataset, more_classes).out_of_range.empty());
 }
+
+TEST_CASE("check_dataset: labels without a class pixel are an error of the split, a high ignored share a warning",
+          "[data][check]") {
+  TempDir dir;
+  write_png(dir.path("img/a.png"), rtseg::testing::pattern_image(4, 2));
+  write_label_png(dir.path("lbl/none.png"), Label(4, 2, 255));
+  write_label_png(dir.path("lbl/most.png"), make_label(4, 2, {255, 255, 255, 255, 255, 0, 1, 2}));
+  dir.write_text("none.txt", "img/a.png lbl/none.png\nimg/a.png lbl/none.png\n");
+  dir.write_text("most.txt", "img/a.png lbl/most.png\n");
+  auto open = [&](const std::string& list) {
+    ListDatasetOptions o;
+    o.root = dir.root();
+    o.list_file = list;
+    o.info.name = "fixture";
+    o.info.class_names = {"zero", "one", "two"};
+    return ListDataset(o);
+  };
+  const DatasetReport none = check_dataset(open("none.txt"));
+  REQUIRE(none.problems.empty());  // each sample is readable and in range
+  REQUIRE(none.split_errors.size() == 1);
+  REQUIRE(none.split_errors[0].find("not a single label pixel is a class: all 16 are the ignore value 255") !=
+          std::string::npos);
+  REQUIRE(none.summary().find("error: not a single label pixel") != std::string::npos);
+
+  const DatasetReport most = check_dataset(open("most.txt"));
+  REQUIRE(most.split_errors.empty());
+  REQUIRE(most.split_warnings.size() == 1);
+  REQUIRE(most.split_warnings[0].find("62.50% of the label pixels are the ignore value 255") != std::string::npos);
+
+  Fixture f;  // 2 ignored pixels of 36: neither
+  CheckOptions skip;
+  skip.skip_bad = true;
+  const DatasetReport fine = check_dataset(*f.dataset, skip);
+  REQUIRE(fine.split_errors.empty());
+  REQUIRE(fine.split_warnings.empty());
+}

@@ -6,8 +6,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
+#include "apps/lib/value_range.h"
 #include "core/error.h"
 
 namespace rtseg::app {
@@ -83,7 +85,7 @@ std::string quoted(const std::string& s) {
   return out + "\"";
 }
 
-ConfigValue node_to_value(const KeySpec& spec, const YAML::Node& node, const std::string& where) {
+ConfigValue parse_value(const KeySpec& spec, const YAML::Node& node, const std::string& where) {
   auto bad = [&](const std::string& got) -> ConfigValue {
     fail("{}: {}: expected {}, got {}", where, spec.key, kind_name(spec.kind), got);
   };
@@ -140,6 +142,22 @@ ConfigValue node_to_value(const KeySpec& spec, const YAML::Node& node, const std
     }
   }
   return bad("?");
+}
+
+// The value, checked against the key's range (every element of a list).
+ConfigValue node_to_value(const KeySpec& spec, const YAML::Node& node, const std::string& where) {
+  ConfigValue value = parse_value(spec, node, where);
+  if (spec.range.empty()) return value;
+  const ValueRange range = ValueRange::parse(spec.range);
+  auto check = [&](double v, bool element) {
+    RTSEG_CHECK(range.contains(v), "{}: {}{} must be {}, got {}", where, element ? "each value of " : "", spec.key,
+                range.text(), v);
+  };
+  if (const auto* i = std::get_if<int64_t>(&value)) check(double(*i), false);
+  if (const auto* f = std::get_if<double>(&value)) check(*f, false);
+  if (const auto* is = std::get_if<std::vector<int64_t>>(&value)) for (int64_t v : *is) check(double(v), true);
+  if (const auto* fs = std::get_if<std::vector<double>>(&value)) for (double v : *fs) check(v, true);
+  return value;
 }
 
 YAML::Node parse_yaml(const std::string& text, const std::string& source) {
@@ -210,7 +228,15 @@ void Config::merge_yaml_text(const std::string& text, const std::string& source)
   RTSEG_CHECK(root.IsMap(), "{}: expected a map of sections (model:, data:, train:, ...)", source);
   // Walks nested maps; a name is either a schema key (a leaf) or a prefix of some (a section).
   std::vector<std::pair<std::string, YAML::Node>> stack;
-  for (const auto& kv : root) stack.emplace_back(kv.first.Scalar(), kv.second);
+  // A key given twice (YAML itself lets the first win) is an error naming both lines.
+  std::map<std::string, int> line_of;
+  auto push = [&](const std::string& key, const YAML::Node& name, const YAML::Node& value) {
+    const int line = name.Mark().line + 1;
+    const auto [it, fresh] = line_of.emplace(key, line);
+    RTSEG_CHECK(fresh, "{}: '{}' is set twice, on lines {} and {}", source, key, it->second, line);
+    stack.emplace_back(key, value);
+  };
+  for (const auto& kv : root) push(kv.first.Scalar(), kv.first, kv.second);
   while (!stack.empty()) {
     auto [key, node] = stack.back();
     stack.pop_back();
@@ -226,7 +252,7 @@ void Config::merge_yaml_text(const std::string& text, const std::string& source)
     RTSEG_CHECK(node.IsMap() || node.IsNull(), "{}: '{}' is a section and must hold keys ({}.*)",
                 source, key, key);
     if (node.IsNull()) continue;
-    for (const auto& kv : node) stack.emplace_back(key + "." + kv.first.Scalar(), kv.second);
+    for (const auto& kv : node) push(key + "." + kv.first.Scalar(), kv.first, kv.second);
   }
 }
 
@@ -326,7 +352,8 @@ std::string describe_keys(const std::vector<KeySpec>& schema) {
   for (const KeySpec& s : schema) width = std::max(width, s.key.size() + s.default_value.size() + 3);
   std::string out;
   for (const KeySpec& s : schema) {
-    out += fmt::format("{:<{}}  {}\n", s.key + " = " + s.default_value, width, s.help);
+    const std::string range = s.range.empty() ? "" : " (" + ValueRange::parse(s.range).text() + ")";
+    out += fmt::format("{:<{}}  {}{}\n", s.key + " = " + s.default_value, width, s.help, range);
   }
   return out;
 }

@@ -21,6 +21,9 @@ struct KeySpec {
   ValueKind kind;
   std::string default_value;  // YAML text: "0.01", "[512, 1024]", "''"
   std::string help;
+  // Numeric keys: the allowed values as an interval (apps/lib/value_range.h), for each element
+  // of a list; checked wherever a value is set. Empty: any value of the kind.
+  std::string range = "";
 };
 
 using ConfigValue = std::variant<int64_t, double, bool, std::string, std::vector<int64_t>,

@@ -90,7 +90,7 @@ EvalResult evaluate(Module& net, std::shared_ptr<const data::Dataset> dataset,
   loader.start_epoch(0);
 
   const data::DatasetInfo& info = dataset->info();
-  EvalResult result{ConfusionMatrix(info.num_classes(), info.ignore_index), 0, 0.0};
+  EvalResult result{ConfusionMatrix(info.num_classes(), info.ignore_index), 0, 0, 0.0};
   data::Batch batch;
   while (loader.next(batch)) {
     const Tensor images = batch.images.to(options.device);
@@ -98,7 +98,10 @@ EvalResult evaluate(Module& net, std::shared_ptr<const data::Dataset> dataset,
     RTSEG_CHECK(logits.size(1) == info.num_classes(),
                 "evaluate: the net gives {} classes but {} has {}", logits.size(1), info.name,
                 info.num_classes());
-    if (batch.labels.defined()) result.matrix.add(batch.labels, argmax_classes(logits));
+    if (batch.labels.defined()) {
+      result.matrix.add(batch.labels, argmax_classes(logits));
+      result.labelled += batch.names.size();
+    }
     if (options.on_full_resolution) {
       for (size_t i = 0; i < batch.names.size(); ++i) {
         std::pair<int, int> size;
@@ -116,6 +119,10 @@ EvalResult evaluate(Module& net, std::shared_ptr<const data::Dataset> dataset,
     result.images += batch.names.size();
     if (options.on_progress) options.on_progress(result.images, dataset->size());
   }
+  RTSEG_CHECK(result.labelled == 0 || result.matrix.total() > 0,
+              "evaluate: {} labelled images and not a single pixel of a class among them: every label pixel is "
+              "the ignore value {} (do the labels decode as this dataset's? `rtseg check-dataset` shows the "
+              "histogram)", result.labelled, info.ignore_index);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -31,10 +31,12 @@ struct EvalOptions {
 
 struct EvalResult {
   ConfusionMatrix matrix;
-  size_t images = 0;
+  size_t images = 0, labelled = 0;  // images seen; those with a label map
   double seconds = 0;
 };
 
+// A split whose labels hold not a single class pixel (all ignore) is an Error: its metrics
+// would be NaN and mean nothing.
 EvalResult evaluate(Module& net, std::shared_ptr<const data::Dataset> dataset,
                     const data::Pipeline& pipeline, const EvalOptions& options);
 

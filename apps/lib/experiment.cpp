@@ -41,12 +41,15 @@ void check_size(const std::string& key, const std::vector<int64_t>& v, bool may_
 const std::vector<KeySpec>& experiment_schema() {
   static const std::vector<KeySpec> schema = {
       {"model.name", K::String, "cifrenet", "net name (rtseg summary --help lists them)"},
-      {"model.classes", K::Int, "0", "number of classes; 0: the dataset's"},
+      {"model.classes", K::Int, "0", "number of classes; 0: the dataset's", "[0, 65535]"},
       {"model.variant", K::String, "''",
        "dataset-specific structure (CIFReNet's DSP dilations): cityscapes, camvid or helen; "
        "empty: data.dataset where it is one of those, else cityscapes"},
-      {"model.weights", K::String, "''", "safetensors weights to start from (loaded by name, "
-                                         "non-strictly, with a report); empty: from scratch"},
+      {"model.weights", K::String, "''", "safetensors weights to start from (loaded by name, with a "
+                                         "report); empty: from scratch"},
+      {"model.weights_partial", K::Bool, "false", "load only the tensors of model.weights that fit "
+                                                  "(e.g. ImageNet backbone weights); false: they must fit "
+                                                  "the net exactly"},
       {"data.dataset", K::String, "synthetic",
        "synthetic, camvid (SegNet 480x360), camvid960 (colour labels), cityscapes, helen, list"},
       {"data.root", K::String, "''", "dataset folder"},
@@ -55,43 +58,43 @@ const std::vector<KeySpec>& experiment_schema() {
       {"data.class_file", K::String, "''", "list datasets: `name R G B` per class"},
       {"data.label_format", K::String, "index", "list datasets: index (gray PNG) or colour"},
       {"data.remap_file", K::String, "''", "list datasets: `from to` label value pairs"},
-      {"data.ignore_index", K::Int, "255", "list datasets: the ignored label value"},
-      {"data.synthetic_train_samples", K::Int, "200", "synthetic: training scenes"},
-      {"data.synthetic_val_samples", K::Int, "20", "synthetic: validation scenes"},
-      {"data.synthetic_size", K::IntList, "[128, 256]", "synthetic: scene size [h, w]"},
+      {"data.ignore_index", K::Int, "255", "list datasets: the ignored label value", "[0, 32767]"},
+      {"data.synthetic_train_samples", K::Int, "200", "synthetic: training scenes", "[1, inf)"},
+      {"data.synthetic_val_samples", K::Int, "20", "synthetic: validation scenes", "[1, inf)"},
+      {"data.synthetic_size", K::IntList, "[128, 256]", "synthetic: scene size [h, w]", "[1, 65535]"},
       {"data.train_resize", K::IntList, "[]", "resize training samples to [h, w] before "
-                                              "augmentation (e.g. CamVid to 720x960); []: no"},
+                                              "augmentation (e.g. CamVid to 720x960); []: no", "[1, 65535]"},
       {"data.augment", K::String, "flip", "none, flip, cifrenet (flip, scale 0.5-1.5, rotate, "
                                           "colour, crop) or pidnet (edges, multi-scale, crop, flip)"},
-      {"data.crop", K::IntList, "[]", "training crop [h, w]; []: none (flip/none only)"},
-      {"data.base_size", K::Int, "0", "pidnet: long side at scale 1 (Cityscapes 2048, CamVid 960)"},
-      {"data.boundary_frame", K::Int, "0", "pidnet: border cleared in edge maps (Cityscapes 6)"},
+      {"data.crop", K::IntList, "[]", "training crop [h, w]; []: none (flip/none only)", "[1, 65535]"},
+      {"data.base_size", K::Int, "0", "pidnet: long side at scale 1 (Cityscapes 2048, CamVid 960)", "[0, 65535]"},
+      {"data.boundary_frame", K::Int, "0", "pidnet: border cleared in edge maps (Cityscapes 6)", "[0, 65535]"},
       {"data.rotate_label_fill", K::Int, "255", "cifrenet: label of corners emptied by rotation "
-                                                "(the authors' code effectively uses 0)"},
-      {"data.eval_size", K::IntList, "[]", "resize for evaluation [h, w] (labels nearest); []: native"},
+                                                "(the authors' code effectively uses 0)", "[0, 32767]"},
+      {"data.eval_size", K::IntList, "[]", "resize for evaluation [h, w] (labels nearest); []: native", "[1, 65535]"},
       {"data.normalization", K::String, "imagenet", "imagenet, cifrenet_bgr or unit"},
-      {"data.workers", K::Int, "2", "loader threads (0: load in the main thread)"},
+      {"data.workers", K::Int, "2", "loader threads (0: load in the main thread)", "[0, 256]"},
       {"train.device", K::String, "auto", "auto (GPU when present), cpu, cuda or cuda:N"},
-      {"train.batch_size", K::Int, "4", "images per iteration"},
-      {"train.iterations", K::Int, "0", "iterations to train; 0: train.epochs epochs"},
-      {"train.epochs", K::Int, "0", "epochs to train when train.iterations is 0"},
+      {"train.batch_size", K::Int, "4", "images per iteration", "[1, inf)"},
+      {"train.iterations", K::Int, "0", "iterations to train; 0: train.epochs epochs", "[0, inf)"},
+      {"train.epochs", K::Int, "0", "epochs to train when train.iterations is 0", "[0, inf)"},
       {"train.schedule_epochs", K::Int, "0", "epochs the poly schedule spans (PIDNet's END_EPOCH); "
-                                             "0: the length of the run"},
-      {"train.lr", K::Float, "0.01", "base learning rate"},
-      {"train.momentum", K::Float, "0.9", "SGD momentum"},
+                                             "0: the length of the run", "[0, inf)"},
+      {"train.lr", K::Float, "0.01", "base learning rate", "(0, inf)"},
+      {"train.momentum", K::Float, "0.9", "SGD momentum", "[0, 1)"},
       {"train.nesterov", K::Bool, "false", "Nesterov momentum"},
-      {"train.weight_decay", K::Float, "0.0005", "L2 weight decay"},
-      {"train.poly_power", K::Float, "0.9", "poly schedule power"},
-      {"train.warmup_iters", K::Int, "0", "linear warm-up iterations"},
-      {"train.warmup_ratio", K::Float, "0.1", "warm-up starts at this fraction of the LR"},
+      {"train.weight_decay", K::Float, "0.0005", "L2 weight decay", "[0, inf)"},
+      {"train.poly_power", K::Float, "0.9", "poly schedule power", "[0, inf)"},
+      {"train.warmup_iters", K::Int, "0", "linear warm-up iterations", "[0, inf)"},
+      {"train.warmup_ratio", K::Float, "0.1", "warm-up starts at this fraction of the LR", "[0, 1]"},
       {"train.loss", K::String, "ce", "ce, ohem (rtseg train --help lists the registered losses)"},
       {"train.ce_reduction", K::String, "mean",
        "mean (Σ w·nll / Σ w, PyTorch) or all_pixels (Σ w·nll / all pixels, CIFReNet's code)"},
-      {"train.class_weights", K::FloatList, "[]", "per-class loss weights; []: none"},
+      {"train.class_weights", K::FloatList, "[]", "per-class loss weights; []: none", "[0, inf)"},
       {"train.class_weight_prob", K::Float, "1.0",
-       "probability of applying the class weights in an iteration (CIFReNet: 0.99)"},
-      {"train.ohem_thresh", K::Float, "0.9", "OHEM probability threshold"},
-      {"train.ohem_keep", K::Int, "131072", "OHEM minimum kept pixels"},
+       "probability of applying the class weights in an iteration (CIFReNet: 0.99)", "[0, 1]"},
+      {"train.ohem_thresh", K::Float, "0.9", "OHEM probability threshold", "[0, 1]"},
+      {"train.ohem_keep", K::Int, "131072", "OHEM minimum kept pixels", "[0, inf)"},
       {"train.complexity_source", K::String, "teacher",
        "icfrnet: complexity pseudo-labels from the IC9600 teacher, precomputed PNGs, or the "
        "analytic proxy (an approximation)"},
@@ -99,14 +102,15 @@ const std::vector<KeySpec>& experiment_schema() {
       {"train.teacher_weights", K::String, "''", "icfrnet, teacher: the IC9600 ICNet weights "
                                                  "(ck.pth converted with rtseg convert)"},
       {"train.seed", K::Int, "304", "seed of initialisation, data order and augmentation"},
-      {"train.log_interval", K::Int, "10", "iterations between log lines and CSV rows"},
-      {"train.val_interval", K::Int, "0", "iterations between validations; 0: once per epoch"},
+      {"train.log_interval", K::Int, "10", "iterations between log lines and CSV rows", "[1, inf)"},
+      {"train.val_interval", K::Int, "0", "iterations between validations; 0: once per epoch", "[0, inf)"},
       {"train.checkpoint_interval", K::Int, "0", "iterations between `last` checkpoints; 0: at "
-                                                 "each validation"},
-      {"eval.batch_size", K::Int, "1", "images per evaluation batch"},
+                                                 "each validation", "[0, inf)"},
+      {"eval.batch_size", K::Int, "1", "images per evaluation batch", "[1, inf)"},
       {"eval.flip", K::Bool, "false", "average the logits of the image and its mirror"},
-      {"eval.max_samples", K::Int, "0", "evaluate on the first N samples only; 0: all"},
+      {"eval.max_samples", K::Int, "0", "evaluate on the first N samples only; 0: all", "[0, inf)"},
       {"output.dir", K::String, "''", "run folder; empty: runs/<config file stem>"},
+
   };
   return schema;
 }
@@ -128,8 +132,8 @@ Experiment read_experiment(const Config& c, const std::string& config_path) {
   m.name = c.get_string("model.name");
   m.classes = c.get_int("model.classes");
   m.weights = c.get_string("model.weights");
+  m.weights_partial = c.get_bool("model.weights_partial");
   RTSEG_CHECK(!m.name.empty(), "config: model.name is empty");
-  RTSEG_CHECK(m.classes >= 0, "config: model.classes must be >= 0, got {}", m.classes);
 
   DataSettings& d = e.data;
   d.dataset = c.get_string("data.dataset");
@@ -164,7 +168,6 @@ Experiment read_experiment(const Config& c, const std::string& config_path) {
   d.normalization = c.get_string("data.normalization");
   check_choice("data.normalization", d.normalization, {"imagenet", "cifrenet_bgr", "unit"});
   d.workers = c.get_int("data.workers");
-  RTSEG_CHECK(d.workers >= 0, "config: data.workers must be >= 0, got {}", d.workers);
 
   m.variant = c.get_string("model.variant");
   if (m.variant.empty()) {
@@ -177,35 +180,24 @@ Experiment read_experiment(const Config& c, const std::string& config_path) {
   RTSEG_CHECK(one_of(t.device, {"auto", "cpu", "cuda"}) || t.device.rfind("cuda:", 0) == 0,
               "config: train.device must be auto, cpu, cuda or cuda:N, got '{}'", t.device);
   t.batch_size = c.get_int("train.batch_size");
-  RTSEG_CHECK(t.batch_size >= 1, "config: train.batch_size must be >= 1, got {}", t.batch_size);
   t.iterations = c.get_int("train.iterations");
   t.epochs = c.get_int("train.epochs");
   t.schedule_epochs = c.get_int("train.schedule_epochs");
-  RTSEG_CHECK(t.iterations >= 0 && t.epochs >= 0 && t.schedule_epochs >= 0,
-              "config: train.iterations, train.epochs and train.schedule_epochs must be >= 0");
   t.lr = c.get_float("train.lr");
   t.momentum = c.get_float("train.momentum");
   t.nesterov = c.get_bool("train.nesterov");
   t.weight_decay = c.get_float("train.weight_decay");
-  RTSEG_CHECK(std::isfinite(t.lr) && t.lr > 0, "config: train.lr must be a positive number, got {}", t.lr);
-  RTSEG_CHECK(t.momentum >= 0 && t.momentum < 1, "config: train.momentum must be in [0, 1), got {}", t.momentum);
-  RTSEG_CHECK(t.weight_decay >= 0, "config: train.weight_decay must be >= 0, got {}", t.weight_decay);
   RTSEG_CHECK(!t.nesterov || t.momentum > 0, "config: train.nesterov needs train.momentum > 0");
   t.poly_power = c.get_float("train.poly_power");
   t.warmup_iters = c.get_int("train.warmup_iters");
   t.warmup_ratio = c.get_float("train.warmup_ratio");
-  RTSEG_CHECK(t.poly_power >= 0 && t.warmup_iters >= 0 && t.warmup_ratio >= 0 && t.warmup_ratio <= 1,
-              "config: train.poly_power and train.warmup_iters must be >= 0 and train.warmup_ratio in [0, 1]");
   t.loss = c.get_string("train.loss");
   t.ce_reduction = c.get_string("train.ce_reduction");
   check_choice("train.ce_reduction", t.ce_reduction, {"mean", "all_pixels"});
   t.class_weights = c.get_floats("train.class_weights");
   t.class_weight_prob = c.get_float("train.class_weight_prob");
-  RTSEG_CHECK(t.class_weight_prob >= 0 && t.class_weight_prob <= 1,
-              "config: train.class_weight_prob must be in [0, 1], got {}", t.class_weight_prob);
   t.ohem_thresh = c.get_float("train.ohem_thresh");
   t.ohem_keep = c.get_int("train.ohem_keep");
-  RTSEG_CHECK(t.ohem_keep >= 0, "config: train.ohem_keep must be >= 0");
   t.complexity_source = c.get_string("train.complexity_source");
   check_choice("train.complexity_source", t.complexity_source, {"teacher", "precomputed", "proxy"});
   t.complexity_dir = c.get_string("train.complexity_dir");
@@ -214,16 +206,11 @@ Experiment read_experiment(const Config& c, const std::string& config_path) {
   t.log_interval = c.get_int("train.log_interval");
   t.val_interval = c.get_int("train.val_interval");
   t.checkpoint_interval = c.get_int("train.checkpoint_interval");
-  RTSEG_CHECK(t.log_interval >= 1, "config: train.log_interval must be >= 1");
-  RTSEG_CHECK(t.val_interval >= 0 && t.checkpoint_interval >= 0,
-              "config: train.val_interval and train.checkpoint_interval must be >= 0");
 
   EvalSettings& v = e.eval;
   v.batch_size = c.get_int("eval.batch_size");
   v.flip = c.get_bool("eval.flip");
   v.max_samples = c.get_int("eval.max_samples");
-  RTSEG_CHECK(v.batch_size >= 1 && v.max_samples >= 0,
-              "config: eval.batch_size must be >= 1 and eval.max_samples >= 0");
 
   e.output_dir = c.get_string("output.dir");
   if (e.output_dir.empty()) {

@@ -22,7 +22,8 @@ struct ModelSettings {
   std::string name;       // registry name (nets/registry.h)
   int64_t classes = 0;    // 0: the dataset's
   std::string variant;    // NetOptions::dataset: dataset-specific structure (CIFReNet's dilations)
-  std::string weights;    // safetensors to start from, loaded by name non-strictly ("" = none)
+  std::string weights;    // safetensors to start from, loaded by name ("" = none)
+  bool weights_partial = false;  // load what fits of `weights` instead of requiring all of it
 };
 
 struct DataSettings {

@@ -1,5 +1,6 @@
 #include "apps/lib/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -49,6 +50,7 @@ class Run {
  private:
   void setup();
   void resume(const std::string& path);
+  void check_batch_has_labels(const data::Batch& batch);
   void train_step(const data::Batch& batch);
   int64_t completed_epoch() const { return iteration_ > 0 ? (iteration_ - 1) / batches_per_epoch_ : 0; }
   void log_row();
@@ -80,6 +82,8 @@ class Run {
   NamedGenerators generators_;
   int64_t batches_per_epoch_ = 0, total_ = 0, iteration_ = 0;
   int64_t start_iteration_ = -1;  // where a resumed run started; -1 for a new run
+  int64_t classes_ = 0;
+  int64_t batches_without_labels_ = 0;  // in a row: training batches without a class pixel
   double best_miou_ = -1, last_miou_ = -1;  // -1: no validation yet (mIoU is in [0, 1])
 
   std::unique_ptr<ProgressPrinter> progress_;
@@ -99,6 +103,7 @@ void Run::setup() {
   device_ = choose_device(exp_.train.device);
   info_ = dataset_info(exp_.data);
   const int64_t classes = exp_.model.classes ? exp_.model.classes : info_.num_classes();
+  classes_ = classes;
   RTSEG_CHECK(classes == info_.num_classes(),
               "config: model.classes is {} but the {} dataset has {} classes", classes, info_.name,
               info_.num_classes());
@@ -108,7 +113,15 @@ void Run::setup() {
 
   net_ = build_net(exp_.model, classes, "train", seed);
   if (!exp_.model.weights.empty() && options_.resume.empty()) {
-    const LoadReport report = load_weights(*net_, exp_.model.weights, /*strict=*/false);
+    LoadReport report;
+    try {
+      report = load_weights(*net_, exp_.model.weights, /*strict=*/!exp_.model.weights_partial);
+    } catch (const Error& e) {
+      if (exp_.model.weights_partial) throw;
+      fail("model.weights: {} (set model.weights_partial=true to load only the tensors that fit)", e.what());
+    }
+    RTSEG_CHECK(!report.loaded.empty(), "model.weights {}: not one tensor fits {} ({}); these are not its weights",
+                exp_.model.weights, exp_.model.name, report.summary());
     out_ << "weights " << exp_.model.weights << ": " << report.summary() << "\n";
   }
   net_->to(device_);
@@ -187,7 +200,27 @@ void Run::save(const std::string& path) {
   save_checkpoint(path, *net_, *optimizer_, pos, generators_);
 }
 
+// Labels that decode to no class (all ignore: a wrong label format or colour list) train on a
+// zero loss. One such batch happens (a crop of sky); a run of them, as long as an epoch or ten
+// batches whichever is shorter, means the labels are wrong: stop and say so.
+void Run::check_batch_has_labels(const data::Batch& batch) {
+  if (!batch.labels.defined()) return;
+  const Tensor labels = batch.labels.is_contiguous() ? batch.labels : batch.labels.clone();
+  const int64_t* v = labels.data<int64_t>();
+  const int64_t n = labels.numel();
+  bool any = false;
+  for (int64_t i = 0; i < n && !any; ++i) any = v[i] >= 0 && v[i] < classes_ && v[i] != info_.ignore_index;
+  batches_without_labels_ = any ? 0 : batches_without_labels_ + 1;
+  const int64_t limit = std::min<int64_t>(10, batches_per_epoch_);
+  RTSEG_CHECK(batches_without_labels_ < limit,
+              "{} training batches in a row (to iteration {}) hold not a single pixel of a class: every label "
+              "pixel is the ignore value {}; do the labels decode as this dataset's (data.label_format, "
+              "data.class_file)? `rtseg check-dataset` shows the histogram",
+              batches_without_labels_, iteration_ + 1, info_.ignore_index);
+}
+
 void Run::train_step(const data::Batch& host_batch) {
+  check_batch_has_labels(host_batch);
   schedule_.apply(*optimizer_, iteration_);
   data::Batch batch = host_batch;
   batch.images = host_batch.images.to(device_);
