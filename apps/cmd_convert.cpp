@@ -6,10 +6,13 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <vector>
 
 #include "apps/commands.h"
 #include "apps/lib/model.h"
 #include "core/error.h"
+#include "core/file_format.h"
 #include "core/safetensors.h"
 
 namespace fs = std::filesystem;
@@ -33,6 +36,15 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
+// torch.save's formats go to the Python converter; anything else must be safetensors, and its
+// own validation error says what is wrong (not an import error of a converter that cannot help).
+bool is_pytorch_checkpoint(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<uint8_t> head(512);
+  in.read(reinterpret_cast<char*>(head.data()), std::streamsize(head.size()));
+  return looks_like_pytorch_checkpoint(head.data(), size_t(in.gcount()));
+}
+
 bool is_safetensors(const std::string& path) {
   try {
     SafetensorsFile::read(path);
@@ -52,7 +64,7 @@ std::string converter_script() {
 
 void run_convert(const ConvertArgs& a, CommandContext& ctx) {
   RTSEG_CHECK(a.input != a.output, "convert: input and output are the same file {}", a.input);
-  if (is_safetensors(a.input)) {
+  if (!is_pytorch_checkpoint(a.input)) {
     const SafetensorsFile file = SafetensorsFile::read(a.input);
     std::vector<std::pair<std::string, Tensor>> tensors;
     for (const std::string& name : file.names()) tensors.emplace_back(name, file.tensor(name));

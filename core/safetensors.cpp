@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "core/dispatch.h"
+#include "core/file_format.h"
 
 namespace rtseg {
 
@@ -72,15 +73,21 @@ T load_le(const uint8_t* p) {
 SafetensorsFile SafetensorsFile::parse(std::vector<uint8_t> bytes, const std::string& source) {
   SafetensorsFile f;
   f.source_ = source;
-  RTSEG_CHECK(bytes.size() >= 8, "{}: not a safetensors file ({} bytes, the header length alone is 8)",
-              source, bytes.size());
+  // Where the layout is not safetensors', say what the file is if it is a known other format.
+  auto require = [&](bool ok, const std::string& problem) {
+    if (ok) return;
+    const std::string other = describe_foreign_format(bytes.data(), bytes.size());
+    if (!other.empty()) fail("{}: not a safetensors file: this is {}", source, other);
+    fail("{}: {}", source, problem);
+  };
+  require(bytes.size() >= 8, fmt::format("not a safetensors file ({} bytes, the header length alone is 8)",
+                                         bytes.size()));
   const uint64_t header_len = load_le<uint64_t>(bytes.data());
-  RTSEG_CHECK(header_len <= kSafetensorsMaxHeader, "{}: header length {} exceeds the {} byte limit",
-              source, header_len, kSafetensorsMaxHeader);
-  RTSEG_CHECK(header_len <= bytes.size() - 8, "{}: header length {} runs past the end of the file ({} bytes)",
-              source, header_len, bytes.size());
-  RTSEG_CHECK(header_len >= 2 && bytes[8] == '{', "{}: the header does not start with a JSON object",
-              source);
+  require(header_len <= kSafetensorsMaxHeader,
+          fmt::format("header length {} exceeds the {} byte limit", header_len, kSafetensorsMaxHeader));
+  require(header_len <= bytes.size() - 8,
+          fmt::format("header length {} runs past the end of the file ({} bytes)", header_len, bytes.size()));
+  require(header_len >= 2 && bytes[8] == '{', "the header does not start with a JSON object");
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<int64_t>(header_len));

@@ -236,3 +236,24 @@ TEST_CASE("model.weights must fit the net unless a partial load is asked for, an
                           "model.weights=" + dir.path("alien.safetensors")},
                          "not one tensor fits cifrenet");
 }
+
+TEST_CASE("weights of another format are named; convert shows a safetensors file's own error", "[app][refusals]") {
+  TempDir dir;
+  const std::string zip = dir.write_bytes("ck.pth", {'P', 'K', 3, 4, 'x', 'y', 'z', 0, 0, 0, 0, 0});
+  const std::string yaml = tiny_config(dir);
+  data::write_png(dir.path("a.png"), data::render_street_scene(16, 16, 1).image);
+  require_one_line_error({"eval", "--weights", zip, "--config", yaml},
+                         "ck.pth: not a safetensors file: this is a PyTorch checkpoint (a zip archive, as torch.save "
+                         "writes): convert it with `rtseg convert");
+  require_one_line_error({"predict", "--weights", yaml, dir.path("a.png")},
+                         "this is a text file (a YAML config or a list?), not weights");
+  // A truncated safetensors file: its validation error, never the Python converter's.
+  const std::vector<uint8_t> header = {60, 0, 0, 0, 0, 0, 0, 0, '{', '"', 'a', '"'};
+  const std::string broken = dir.write_bytes("broken.safetensors", header);
+  const CliResult c = rtseg_cli({"convert", broken, dir.path("out.safetensors"), "--python", "/nonexistent/python"});
+  INFO(c.out << c.err);
+  REQUIRE(c.status != 0);
+  REQUIRE(c.err.find("broken.safetensors: header length 60 runs past the end of the file (12 bytes)") !=
+          std::string::npos);
+  REQUIRE(c.out.find("running:") == std::string::npos);
+}

@@ -131,6 +131,24 @@ TEST_CASE("malformed files are rejected with a clear error", "[safetensors][erro
   require_error([&] { SafetensorsFile::parse(with_header(ok, four_floats), "f").tensor("zz"); }, "no tensor named 'zz'");
 }
 
+TEST_CASE("files of other formats are named, with what to do", "[safetensors][errors]") {
+  auto bytes = [](const std::string& text) { return std::vector<uint8_t>(text.begin(), text.end()); };
+  std::vector<uint8_t> zip = bytes(std::string("PK\x03\x04", 4) + "archive/data.pkl.........");
+  std::vector<uint8_t> pickle = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8};
+  std::vector<uint8_t> png = bytes(std::string("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16));
+  require_error([&] { SafetensorsFile::parse(zip, "ck.pth"); },
+                "ck.pth: not a safetensors file: this is a PyTorch checkpoint (a zip archive, as torch.save writes): "
+                "convert it with `rtseg convert");
+  require_error([&] { SafetensorsFile::parse(pickle, "old.pth"); }, "a Python pickle");
+  require_error([&] { SafetensorsFile::parse(png, "x.png"); }, "this is a PNG image, not weights");
+  require_error([&] { SafetensorsFile::parse(bytes("model:\n  name: cifrenet\ntrain:\n  lr: 0.01\n"), "c.yaml"); },
+                "this is a text file (a YAML config or a list?)");
+  require_error([&] { SafetensorsFile::parse(bytes("\xEF\xBB\xBFmodel: x\n"), "bom.yaml"); }, "a text file");
+  // A file safetensors' checks accept is never second-guessed by its first bytes.
+  const std::string ok = R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  REQUIRE_NOTHROW(SafetensorsFile::parse(with_header(ok, std::vector<uint8_t>(4)), "ok"));
+}
+
 TEST_CASE("randomly mutated files never crash the reader", "[safetensors][fuzz]") {
   Generator gen(2024);
   const std::vector<uint8_t> valid = encode_safetensors(
