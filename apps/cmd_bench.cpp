@@ -114,15 +114,15 @@ void add_bench_command(CLI::App& app, CommandContext& context) {
   CLI::App* cmd = app.add_subcommand(
       "bench", "FPS with PIDNet's protocol (eval, BN folded, batch 1, logits at 1/8), end-to-end FPS, MACs, memory");
   cmd->add_option("-n,--net", args->net, "net name")->capture_default_str();
-  cmd->add_option("--classes", args->classes, "number of classes")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--classes", args->classes, "number of classes")->capture_default_str()->check(at_least(1));
   cmd->add_option("--size", args->size, "input HxW")->capture_default_str();
   cmd->add_option("--variant", args->variant, "dataset-specific structure: cityscapes, camvid or helen")->capture_default_str();
-  cmd->add_option("--seconds", args->seconds, "length of each timed loop")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup", args->warmup, "untimed forwards before timing")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seconds", args->seconds, "length of each timed loop")->capture_default_str()->check(at_least(0.01));
+  cmd->add_option("--warmup", args->warmup, "untimed forwards before timing")->capture_default_str()->check(at_least(0));
   cmd->add_option("--iterations", args->iterations,
                   "forwards per timed loop (default 0: as many as --seconds takes, at least 10)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   cmd->add_flag("--cpu", args->cpu, "run on the CPU even when a GPU is present");
   cmd->add_flag("--no-fold", args->no_fold, "keep BatchNorm layers instead of folding them into the convs");
   cmd->add_flag("--tf32", args->tf32, "allow TF32 tensor-core math for fp32 convolutions and GEMMs");
@@ -135,7 +135,7 @@ void add_bench_command(CLI::App& app, CommandContext& context) {
   auto kargs = std::make_shared<KernelArgs>();
   CLI::App* k = app.add_subcommand("bench-kernels",
                                    "Time every distinct conv shape of CIFReNet, PIDNet-S and ICFRNet: ours vs cuDNN (GPU)");
-  k->add_option("--repeats", kargs->repeats, "timed repeats per shape (median reported)")->capture_default_str()->check(CLI::PositiveNumber);
+  k->add_option("--repeats", kargs->repeats, "timed repeats per shape (median reported)")->capture_default_str()->check(at_least(1));
   k->add_flag("--tf32", kargs->tf32, "allow TF32 for cuDNN and cuBLAS");
   k->add_flag("--markdown", kargs->markdown, "print a Markdown table (for BENCHMARKS.md)");
   k->callback([kargs, &context] { run_kernels(*kargs, context); });

@@ -70,8 +70,8 @@ void add_check_dataset_command(CLI::App& app, CommandContext& context) {
   cmd->add_option("--class-file", args->class_file, "list datasets: `name R G B` per class");
   cmd->add_option("--label-format", args->label_format, "list datasets: index or colour");
   cmd->add_flag("--skip-bad", args->skip_bad, "report bad samples and go on instead of stopping at the first");
-  cmd->add_option("--max-samples", args->max_samples, "check the first N samples only")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--threads", args->threads, "samples decoded in parallel")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--max-samples", args->max_samples, "check the first N samples only")->check(at_least(0));
+  cmd->add_option("--threads", args->threads, "samples decoded in parallel")->capture_default_str()->check(at_least(1));
   cmd->callback([args, &context] { run_check(*args, context); });
 }
 

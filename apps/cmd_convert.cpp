@@ -100,7 +100,7 @@ void add_convert_command(CLI::App& app, CommandContext& context) {
   cmd->add_option("input", args->input, ".pth/.pt/.tar checkpoint (or safetensors)")->required()->check(CLI::ExistingFile);
   cmd->add_option("output", args->output, "safetensors file to write")->required();
   cmd->add_option("--net", args->net, "load the result into this net and report loaded/missing/unexpected keys");
-  cmd->add_option("--classes", args->classes, "classes of --net")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--classes", args->classes, "classes of --net")->capture_default_str()->check(at_least(1));
   cmd->add_option("--variant", args->variant, "dataset-specific structure of --net")->capture_default_str();
   cmd->add_option("--key", args->key, "entry of the checkpoint that holds the state_dict");
   cmd->add_option("--python", args->python, "python with PyTorch")->capture_default_str();

@@ -148,11 +148,11 @@ void add_eval_command(CLI::App& app, CommandContext& context) {
   add_override_options(cmd, args->overrides, true);
   cmd->add_option("--split", args->split, "split or list file to evaluate (default: data.val_split)");
   cmd->add_flag("--flip", args->flip, "average with the mirrored image's prediction");
-  cmd->add_option("--max-samples", args->max_samples, "evaluate the first N images only")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-samples", args->max_samples, "evaluate the first N images only")->check(at_least(0));
   cmd->add_option("--device", args->device, "auto, cpu, cuda or cuda:N (default: train.device)");
   cmd->add_option("-o,--output", args->output, "folder for metrics.json (default: <weights folder>/eval_<split>)");
   cmd->add_option("--examples", args->examples, "write input, ground truth and prediction PNGs of the first N images")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   cmd->add_option("--submission", args->submission,
                   "Cityscapes: write full-resolution label-id PNGs for the benchmark server here");
   cmd->callback([args, &context] { run_eval(*args, context); });

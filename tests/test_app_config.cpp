@@ -126,7 +126,7 @@ TEST_CASE("experiment: values are checked for their meaning", "[app][config]") {
   require_error([&] { with("train.momentum=1"); }, "train.momentum must be in [0, 1), got 1");
   require_error([&] { with("train.lr=.inf"); }, "train.lr must be > 0, got inf");
   require_error([&] { with("train.class_weights=[1, -2]"); }, "each value of train.class_weights must be >= 0, got -2");
-  require_error([&] { with("data.crop=[0, 64]"); }, "each value of data.crop must be in [1, 65535], got 0");
+  require_error([&] { with("data.crop=[0, 64]"); }, "each value of data.crop must be in [1, 16384], got 0");
   REQUIRE(with("train.ohem_thresh=1").train.ohem_thresh == 1.0);
   Config yaml(experiment_schema());
   require_error([&] { yaml.merge_yaml_text("train:\n  warmup_ratio: 2\n", "r.yaml"); },
@@ -177,4 +177,7 @@ TEST_CASE("parse_size reads HxW", "[app][config]") {
   require_error([] { parse_size("512", "--size"); }, "--size: expected HEIGHTxWIDTH");
   require_error([] { parse_size("0x5", "--size"); }, "expected HEIGHTxWIDTH");
   require_error([] { parse_size("axb", "--size"); }, "got 'axb'");
+  REQUIRE(parse_size("16384x16384", "--size").first == 16384);
+  require_error([] { parse_size("99999999x99999999", "--size"); },
+                "--size: 99999999x99999999 is larger than 16384 on a side");
 }

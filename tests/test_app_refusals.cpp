@@ -257,3 +257,20 @@ TEST_CASE("weights of another format are named; convert shows a safetensors file
           std::string::npos);
   REQUIRE(c.out.find("running:") == std::string::npos);
 }
+
+TEST_CASE("numeric flag limits read as numbers", "[app][refusals]") {
+  TempDir dir;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"summary", "--classes", "0"},
+        std::vector<std::string>{"check-dataset", "--config", tiny_config(dir), "--threads", "0"}}) {
+    const CliResult r = rtseg_cli(args);
+    INFO(r.err);
+    REQUIRE(r.status != 0);
+    REQUIRE(r.err.find("must be >= 1, got 0") != std::string::npos);
+    REQUIRE(r.err.size() < 200);  // not CLI11's 300-digit bound
+  }
+  const CliResult r = rtseg_cli({"check-dataset", "--config", tiny_config(dir), "--max-samples", "-3"});
+  REQUIRE(r.err.find("--max-samples: must be >= 0, got -3") != std::string::npos);
+  const CliResult n = rtseg_cli({"summary", "--classes", "many"});
+  REQUIRE(n.err.find("expected a number, got 'many'") != std::string::npos);
+}

@@ -1,5 +1,8 @@
 #include "apps/lib/cli.h"
 
+#include <cstdlib>
+#include <new>
+
 #include <algorithm>
 
 #include "core/error.h"
@@ -69,12 +72,28 @@ int run_cli(const std::vector<std::string>& args, const std::vector<CommandAdder
     app.parse(reversed);
   } catch (const CLI::ParseError& e) {
     return app.exit(e, out, err);
+  } catch (const std::bad_alloc&) {
+    err << "error: out of memory: the sizes asked for (image, batch or net input) do not fit this machine\n"
+        << std::flush;
+    return 1;
   } catch (const std::exception& e) {
     // rtseg::Error and anything else a command throws: one line, never a crash.
     err << "error: " << one_line(e.what()) << "\n" << std::flush;
     return 1;
   }
   return context.status;
+}
+
+CLI::Validator at_least(double lo) {
+  return CLI::Validator(
+      [lo](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size()) return fmt::format("expected a number, got '{}'", text);
+        if (!(v >= lo)) return fmt::format("must be >= {}, got {}", lo, text);
+        return "";
+      },
+      fmt::format(">= {}", lo));
 }
 
 }  // namespace rtseg::app

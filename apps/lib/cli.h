@@ -38,4 +38,8 @@ struct Overrides {
 };
 void add_override_options(CLI::App* command, Overrides& overrides, bool positional);
 
+// A numeric flag's lower bound, said as "--classes: must be >= 1, got 0" (CLI11's own
+// PositiveNumber prints its bounds as 300-digit floats).
+CLI::Validator at_least(double lo);
+
 }  // namespace rtseg::app

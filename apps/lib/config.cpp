@@ -364,6 +364,8 @@ std::pair<int64_t, int64_t> parse_size(const std::string& text, const std::strin
   const bool ok = sep != std::string::npos && parse_int_text(text.substr(0, sep), h) &&
                   parse_int_text(text.substr(sep + 1), w) && h >= 1 && w >= 1;
   RTSEG_CHECK(ok, "{}: expected HEIGHTxWIDTH (e.g. 512x1024), got '{}'", what, text);
+  RTSEG_CHECK(h <= kMaxImageSide && w <= kMaxImageSide, "{}: {}x{} is larger than {} on a side", what, h, w,
+              kMaxImageSide);
   return {h, w};
 }
 

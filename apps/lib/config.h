@@ -78,7 +78,9 @@ class Config {
 // Every key of a schema with its default and help, one per line (for `rtseg train --keys`).
 std::string describe_keys(const std::vector<KeySpec>& schema);
 
-// "HxW" or "H,W" → {H, W} (both ≥ 1); `what` names the flag in errors.
+// The largest image side a size flag or key accepts (a 16384² float image is 3 GiB already).
+constexpr int64_t kMaxImageSide = 16384;
+// "HxW" or "H,W" → {H, W} (both in [1, kMaxImageSide]); `what` names the flag in errors.
 std::pair<int64_t, int64_t> parse_size(const std::string& text, const std::string& what);
 
 }  // namespace rtseg::app

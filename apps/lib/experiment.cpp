@@ -61,17 +61,17 @@ const std::vector<KeySpec>& experiment_schema() {
       {"data.ignore_index", K::Int, "255", "list datasets: the ignored label value", "[0, 32767]"},
       {"data.synthetic_train_samples", K::Int, "200", "synthetic: training scenes", "[1, inf)"},
       {"data.synthetic_val_samples", K::Int, "20", "synthetic: validation scenes", "[1, inf)"},
-      {"data.synthetic_size", K::IntList, "[128, 256]", "synthetic: scene size [h, w]", "[1, 65535]"},
+      {"data.synthetic_size", K::IntList, "[128, 256]", "synthetic: scene size [h, w]", "[1, 16384]"},
       {"data.train_resize", K::IntList, "[]", "resize training samples to [h, w] before "
-                                              "augmentation (e.g. CamVid to 720x960); []: no", "[1, 65535]"},
+                                              "augmentation (e.g. CamVid to 720x960); []: no", "[1, 16384]"},
       {"data.augment", K::String, "flip", "none, flip, cifrenet (flip, scale 0.5-1.5, rotate, "
                                           "colour, crop) or pidnet (edges, multi-scale, crop, flip)"},
-      {"data.crop", K::IntList, "[]", "training crop [h, w]; []: none (flip/none only)", "[1, 65535]"},
-      {"data.base_size", K::Int, "0", "pidnet: long side at scale 1 (Cityscapes 2048, CamVid 960)", "[0, 65535]"},
+      {"data.crop", K::IntList, "[]", "training crop [h, w]; []: none (flip/none only)", "[1, 16384]"},
+      {"data.base_size", K::Int, "0", "pidnet: long side at scale 1 (Cityscapes 2048, CamVid 960)", "[0, 16384]"},
       {"data.boundary_frame", K::Int, "0", "pidnet: border cleared in edge maps (Cityscapes 6)", "[0, 65535]"},
       {"data.rotate_label_fill", K::Int, "255", "cifrenet: label of corners emptied by rotation "
                                                 "(the authors' code effectively uses 0)", "[0, 32767]"},
-      {"data.eval_size", K::IntList, "[]", "resize for evaluation [h, w] (labels nearest); []: native", "[1, 65535]"},
+      {"data.eval_size", K::IntList, "[]", "resize for evaluation [h, w] (labels nearest); []: native", "[1, 16384]"},
       {"data.normalization", K::String, "imagenet", "imagenet, cifrenet_bgr or unit"},
       {"data.workers", K::Int, "2", "loader threads (0: load in the main thread)", "[0, 256]"},
       {"train.device", K::String, "auto", "auto (GPU when present), cpu, cuda or cuda:N"},
