@@ -52,6 +52,8 @@ std::vector<TextLine> read_text_lines(const std::string& path) {
   int number = 0;
   while (std::getline(in, text)) {
     ++number;
+    // A UTF-8 byte-order mark (Windows editors write one) is not part of the first path.
+    if (number == 1 && text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
     std::istringstream fields(text);  // splits on any whitespace, so CRLF files work too
     TextLine line;
     line.line = number;
