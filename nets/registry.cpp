@@ -36,14 +36,14 @@ const std::vector<NetInfo>& registered_nets() {
          c.seed = o.seed;
          return std::static_pointer_cast<Module>(std::make_shared<CifreNet>(c));
        },
-       1, true},
+       1, true, 8},
       {"pidnet-s",
        "PIDNet-S (P/I/D branches, PAPPM, Light-Bag), CVPR 2023; train graph adds the P-aux and "
        "boundary heads",
        [](const NetOptions& o) {
          return std::static_pointer_cast<Module>(std::make_shared<PidNet>(pidnet_s("pidnet-s", o)));
        },
-       8, true},
+       8, true, 32},
       {"icfrnet",
        "ICFRNet (PIDNet-S + IC branch, IC head, ICGA on P5/D5; variant A of specs/ICFRNET.md), "
        "2024",
@@ -52,18 +52,22 @@ const std::vector<NetInfo>& registered_nets() {
          c.pidnet = pidnet_s("icfrnet", o);
          return std::static_pointer_cast<Module>(std::make_shared<IcfrNet>(c));
        },
-       8, true},
+       8, true, 32},
   };
   return nets;
 }
 
-std::shared_ptr<Module> create_net(const std::string& name, const NetOptions& options) {
+const NetInfo& net_info(const std::string& name) {
   std::string known;
   for (const NetInfo& n : registered_nets()) {
-    if (n.name == name) return n.create(options);
+    if (n.name == name) return n;
     known += (known.empty() ? "" : ", ") + n.name;
   }
   fail("unknown net '{}' (known: {})", name, known);
+}
+
+std::shared_ptr<Module> create_net(const std::string& name, const NetOptions& options) {
+  return net_info(name).create(options);
 }
 
 }  // namespace rtseg

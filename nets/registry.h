@@ -30,7 +30,18 @@ struct NetInfo {
   std::function<std::shared_ptr<Module>(const NetOptions&)> create;
   int64_t output_stride = 1;  // forward(x) is at ⌈input / output_stride⌉ (strided convs round up)
   bool align_corners = true;  // for resizing the logits to the label size
+  // Stride of the net's deepest stack of BatchNorm layers (CIFReNet 8, PIDNet's layer 4 at 32).
+  // Training with fewer than kMinBatchNormValues values per channel there (batch × ⌈H/s⌉ ×
+  // ⌈W/s⌉) degenerates their statistics: two values normalise to ±1, and where they nearly
+  // agree the gradient is 1/√eps per layer, which explodes through the stack (measured on
+  // CIFReNet at 8×8 in batches of 2 and 4, PIDNet-S at 32×32 in batches of 2).
+  int64_t deepest_batch_norm_stride = 1;
 };
+
+constexpr int64_t kMinBatchNormValues = 8;
+
+// The registered entry called `name` (an Error listing the known ones otherwise).
+const NetInfo& net_info(const std::string& name);
 
 const std::vector<NetInfo>& registered_nets();
 // The net called `name`; an unknown name is an Error that lists the known ones.

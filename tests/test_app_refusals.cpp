@@ -12,6 +12,7 @@
 #include "apps/lib/trainer.h"
 #include "core/safetensors.h"
 #include "data/synthetic.h"
+#include "nets/registry.h"
 
 using namespace rtseg;
 using namespace rtseg::app;
@@ -273,4 +274,20 @@ TEST_CASE("numeric flag limits read as numbers", "[app][refusals]") {
   REQUIRE(r.err.find("--max-samples: must be >= 0, got -3") != std::string::npos);
   const CliResult n = rtseg_cli({"summary", "--classes", "many"});
   REQUIRE(n.err.find("expected a number, got 'many'") != std::string::npos);
+}
+
+TEST_CASE("sizes that leave BatchNorm too few values per channel are refused with the reason", "[app][refusals]") {
+  TempDir dir;
+  const std::string config = tiny_config(dir);
+  // CIFReNet's deepest BatchNorm stack is at 1/8: 8×8 in batches of 2 leaves 2 values per channel.
+  require_one_line_error({"train", "--config", config, "-o", dir.path("r"), "data.synthetic_size=[8, 8]"},
+                         "cifrenet in batches of 2 at 8x8 leaves 2 values per channel to the BatchNorm layers at 1/8 "
+                         "(1x1 per image); they need at least 8");
+  REQUIRE_FALSE(fs::exists(dir.path("r") + "/last.safetensors"));
+  // 16×16 in batches of 2 gives 8: trains.
+  const CliResult ok = rtseg_cli({"train", "--config", config, "-o", dir.path("ok"), "data.synthetic_size=[16, 16]",
+                                  "train.iterations=1"});
+  INFO(ok.out << ok.err);
+  REQUIRE(ok.status == 0);
+  REQUIRE(net_info("pidnet-s").deepest_batch_norm_stride == 32);
 }

@@ -247,13 +247,13 @@ TEST_CASE("batch_norm rejects bad input with the op's name", "[batch_norm][error
       [&] {
         batch_norm(Tensor::zeros({1, 3}), c3, c3, c3, c3, true);
       },
-      "batch_norm: expected more than 1 value per channel when training, got input "
-      "float32[1, 3]");
+      "batch_norm: training needs more than 1 value per channel, but input float32[1, 3]");
   require_error(
       [&] {
         batch_norm(Tensor::zeros({1, 3, 1, 1}), Tensor(), Tensor(), Tensor(), Tensor(), true);
       },
-      "batch_norm: expected more than 1 value per channel");
+      "(batch 1, 1 value per channel and image, e.g. a globally pooled 1×1 feature map) gives 1: train "
+      "with a batch of 2 or more");
   require_error([&] { batch_norm(Tensor::zeros({3}), c3, c3, c3, c3, true); },
                 "batch_norm: input must be N×C or N×C×H×W");
   require_error([&] { batch_norm(x, Tensor::ones({4}), c3, c3, c3, true); },

@@ -22,6 +22,7 @@
 #include "core/safetensors.h"
 #include "data/image_io.h"
 #include "data/loader.h"
+#include "nets/registry.h"
 #include "optim/checkpoint.h"
 #include "optim/lr_schedule.h"
 #include "optim/sgd.h"
@@ -51,6 +52,7 @@ class Run {
   void setup();
   void resume(const std::string& path);
   void check_batch_has_labels(const data::Batch& batch);
+  void check_batch_norm_values(const data::Batch& batch) const;
   void train_step(const data::Batch& batch);
   int64_t completed_epoch() const { return iteration_ > 0 ? (iteration_ - 1) / batches_per_epoch_ : 0; }
   void log_row();
@@ -219,7 +221,22 @@ void Run::check_batch_has_labels(const data::Batch& batch) {
               batches_without_labels_, iteration_ + 1, info_.ignore_index);
 }
 
+// See NetInfo::deepest_batch_norm_stride: refuse the sizes whose BatchNorm statistics degenerate
+// (the weights turn non-finite at any learning rate while the logged losses look fine).
+void Run::check_batch_norm_values(const data::Batch& batch) const {
+  const int64_t s = net_info(exp_.model.name).deepest_batch_norm_stride;
+  const int64_t n = batch.images.size(0), h = batch.images.size(2), w = batch.images.size(3);
+  const int64_t values = n * ((h + s - 1) / s) * ((w + s - 1) / s);
+  RTSEG_CHECK(values >= kMinBatchNormValues,
+              "{} in batches of {} at {}x{} leaves {} value{} per channel to the BatchNorm layers at 1/{} ({}x{} "
+              "per image); they need at least {}, or their statistics degenerate and the weights become "
+              "non-finite: train on larger crops or in larger batches",
+              exp_.model.name, n, h, w, values, values == 1 ? "" : "s", s, (h + s - 1) / s, (w + s - 1) / s,
+              kMinBatchNormValues);
+}
+
 void Run::train_step(const data::Batch& host_batch) {
+  check_batch_norm_values(host_batch);
   check_batch_has_labels(host_batch);
   schedule_.apply(*optimizer_, iteration_);
   data::Batch batch = host_batch;
