@@ -1,6 +1,7 @@
 // rtseg eval --weights CKPT [--config FILE] [KEY=VALUE ...] [--split S] [--flip] [--device D]
 //            [--max-samples N] [--examples N] [--submission DIR] [--output DIR]
 #include <filesystem>
+#include <optional>
 
 #include "apps/commands.h"
 #include "apps/lib/datasets.h"
@@ -9,6 +10,7 @@
 #include "apps/lib/metrics.h"
 #include "apps/lib/model.h"
 #include "apps/lib/render.h"
+#include "apps/lib/run_folder.h"
 #include "core/error.h"
 #include "core/ops.h"
 #include "data/cityscapes.h"
@@ -75,6 +77,13 @@ void run_eval(const EvalArgs& a, CommandContext& ctx) {
   eo.workers = int(e.data.workers);
   eo.normalization = normalization(e.data);
   eo.device = device;
+  // The output folders are checked before the evaluation, not after it.
+  std::string out_dir = a.output;
+  if (out_dir.empty()) {
+    out_dir = (fs::path(a.weights).parent_path() / ("eval_" + fs::path(split).stem().string())).string();
+  }
+  require_writable_folder(out_dir, "eval -o");
+  if (!a.submission.empty()) require_writable_folder(a.submission, "eval --submission");
   size_t written = 0;
   if (!a.submission.empty()) {
     RTSEG_CHECK(e.data.dataset == "cityscapes",
@@ -106,33 +115,29 @@ void run_eval(const EvalArgs& a, CommandContext& ctx) {
   ctx.out << fmt::format("{} images in {:.1f}s ({:.1f} images/s)\n", r.images, r.seconds,
                          r.seconds > 0 ? r.images / r.seconds : 0.0);
   if (written) ctx.out << fmt::format("submission: {} label-id PNGs in {}\n", written, a.submission);
-  std::string out_dir = a.output;
-  if (out_dir.empty()) {
-    out_dir = (fs::path(a.weights).parent_path() / ("eval_" + fs::path(split).stem().string())).string();
+  // The metrics first: whatever fails after them, what the evaluation computed is on the screen.
+  std::optional<SegmentationMetrics> m;
+  if (r.matrix.total() == 0) {
+    ctx.out << "no labelled pixels in this split: no metrics\n";
+  } else {
+    m = compute_metrics(r.matrix);
+    ctx.out << "\n" << format_metrics_table(*m, info.class_names);
+    ctx.out << "\nconfusion matrix (pixels; rows: ground truth, columns: prediction)\n"
+            << format_confusion_matrix(r.matrix, info.class_names) << std::flush;
   }
-  fs::create_directories(out_dir);
   if (a.examples > 0) {
     const std::string examples = (fs::path(out_dir) / "examples").string();
     write_examples(*net, *dataset, e, device, size_t(a.examples), examples);
     ctx.out << fmt::format("examples: input, truth and prediction PNGs of {} images in {}\n",
                            std::min<size_t>(size_t(a.examples), dataset->size()), examples);
   }
-  if (r.matrix.total() == 0) {
-    ctx.out << "no labelled pixels in this split: no metrics\n";
-    return;
-  }
-  const SegmentationMetrics m = compute_metrics(r.matrix);
-  ctx.out << "\n" << format_metrics_table(m, info.class_names);
-  ctx.out << "\nconfusion matrix (pixels; rows: ground truth, columns: prediction)\n"
-          << format_confusion_matrix(r.matrix, info.class_names);
-
+  if (!m) return;
   const std::string json = (fs::path(out_dir) / "metrics.json").string();
-  write_metrics_json(json, m, r.matrix, info.class_names,
+  write_metrics_json(json, *m, r.matrix, info.class_names,
                      {{"weights", a.weights}, {"split", split}, {"dataset", info.name},
                       {"net", e.model.name}, {"flip", e.eval.flip ? "true" : "false"},
                       {"eval_size", size_text(e.data.eval_size)}});
   ctx.out << "\nmetrics: " << json << "\n";
-
 }
 
 }  // namespace

@@ -291,3 +291,18 @@ TEST_CASE("sizes that leave BatchNorm too few values per channel are refused wit
   REQUIRE(ok.status == 0);
   REQUIRE(net_info("pidnet-s").deepest_batch_norm_stride == 32);
 }
+
+TEST_CASE("eval checks its output folders before it evaluates", "[app][refusals]") {
+  TempDir dir;
+  const std::string config = tiny_config(dir);
+  const std::string run = dir.path("run");
+  REQUIRE(rtseg_cli({"train", "--config", config, "-o", run, "train.iterations=1"}).status == 0);
+  const std::string blocker = dir.write_text("blocker", "a file where a folder should go");
+  const CliResult r = rtseg_cli({"eval", "--weights", run + "/last.safetensors", "-o", blocker + "/eval"});
+  INFO(r.out << r.err);
+  REQUIRE(r.status != 0);
+  REQUIRE(r.err.find("eval -o: cannot create the folder " + blocker + "/eval") != std::string::npos);
+  REQUIRE(r.out.find("evaluating") == std::string::npos);  // failed before the work, not after
+  require_one_line_error({"eval", "--weights", run + "/last.safetensors", "--submission", blocker + "/s"},
+                         "eval --submission: cannot create the folder");
+}

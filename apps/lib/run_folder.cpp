@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <fstream>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <system_error>
@@ -67,6 +68,20 @@ void prepare_new_run_folder(const std::string& dir, bool overwrite, const std::s
     fs::remove(fs::path(dir) / f, ec);
     RTSEG_CHECK(!ec, "train --overwrite: cannot remove {}: {}", (fs::path(dir) / f).string(), ec.message());
   }
+}
+
+void require_writable_folder(const std::string& dir, const std::string& what) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  RTSEG_CHECK(!ec, "{}: cannot create the folder {}: {}", what, dir, ec.message());
+  const fs::path probe = fs::path(dir) / ".rtseg_write_test";
+  {
+    std::ofstream out(probe, std::ios::binary);
+    out << "x";
+    out.flush();
+    RTSEG_CHECK(out.good(), "{}: the folder {} is not writable", what, dir);
+  }
+  fs::remove(probe, ec);
 }
 
 std::string resume_command(const std::string& config, const std::vector<std::string>& settings,

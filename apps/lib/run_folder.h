@@ -16,6 +16,10 @@ std::vector<std::string> run_files_in(const std::string& dir);
 // (`continue_command`, --overwrite, another -o), unless `overwrite`, which removes those files.
 void prepare_new_run_folder(const std::string& dir, bool overwrite, const std::string& continue_command);
 
+// Creates `dir` where needed and proves it writable (a probe file written and removed), so that a
+// command fails before its work instead of after it. `what` names the flag or key in the error.
+void require_writable_folder(const std::string& dir, const std::string& what);
+
 // The command that continues a run: `rtseg train --config CONFIG [SETTINGS] -o DIR --resume`,
 // each word quoted for the shell where it needs it.
 std::string resume_command(const std::string& config, const std::vector<std::string>& settings,
