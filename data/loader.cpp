@@ -40,9 +40,31 @@ uint64_t sample_seed(uint64_t seed, int64_t epoch, size_t index) {
   return splitmix64(h ^ static_cast<uint64_t>(index));
 }
 
+namespace {
+
+// Label values as the file holds them, before any augmentation moves or resizes them, so that
+// the error points at the pixel of the file (the caller names the sample: list line, files).
+void check_label_values(const Sample& s, const DatasetInfo& info) {
+  const int classes = info.num_classes();
+  if (s.label.empty() || classes <= 0) return;
+  for (size_t k = 0; k < s.label.values.size(); ++k) {
+    const int v = s.label.values[k];
+    if ((v < 0 || v >= classes) && v != info.ignore_index) {
+      data_fail(DataErrorKind::Value,
+                "label value {} at pixel (x {}, y {}) of the {}x{} label map as decoded from its file is neither a "
+                "class id 0..{} nor the ignore value {}",
+                v, k % size_t(s.label.width), k / size_t(s.label.width), s.label.width, s.label.height,
+                classes - 1, info.ignore_index);
+    }
+  }
+}
+
+}  // namespace
+
 Sample load_sample(const Dataset& dataset, const Pipeline& pipeline, size_t index, uint64_t seed,
-                   int64_t epoch) {
+                   int64_t epoch, bool check_labels) {
   Sample s = dataset.get(index);
+  if (check_labels) check_label_values(s, dataset.info());
   Generator gen(sample_seed(seed, epoch, index));
   pipeline.apply(s, gen);
   return s;
@@ -92,8 +114,8 @@ Batch collate(const std::vector<Sample>& samples, Normalization normalization,
         const int v = s.label.values[k];
         if (check_labels && classes > 0 && (v < 0 || v >= classes) && v != info.ignore_index) {
           data_fail(DataErrorKind::Value,
-                    "sample '{}': label value {} at (x {}, y {}) is neither a class id 0..{} nor "
-                    "the ignore value {}",
+                    "sample '{}': label value {} at (x {}, y {}) after the pipeline is neither a class id "
+                    "0..{} nor the ignore value {}",
                     s.name, v, k % size_t(w), k / size_t(w), classes - 1, info.ignore_index);
         }
         dst[k] = v;
@@ -153,7 +175,7 @@ DataLoader::Result DataLoader::build_batch(size_t number) const {
   try {
     for (size_t index : indices) {
       try {
-        samples.push_back(load_sample(*dataset_, pipeline_, index, options_.seed, epoch_));
+        samples.push_back(load_sample(*dataset_, pipeline_, index, options_.seed, epoch_, options_.check_labels));
       } catch (...) {
         rethrow_with_context(fmt::format("loader: epoch {} batch {}: sample {} ({})", epoch_,
                                          number, index, dataset_->describe(index)));

@@ -51,9 +51,10 @@ struct LoaderOptions {
 
 // The seed of one sample's augmentation Generator.
 uint64_t sample_seed(uint64_t seed, int64_t epoch, size_t index);
-// What a worker does for one sample: decode it and run the pipeline with its own Generator.
+// What a worker does for one sample: decode it (checking its label values against the dataset's
+// classes when check_labels) and run the pipeline with its own Generator.
 Sample load_sample(const Dataset& dataset, const Pipeline& pipeline, size_t index, uint64_t seed,
-                   int64_t epoch);
+                   int64_t epoch, bool check_labels = false);
 // Stacks samples of one size into a Batch (labels checked against `info` when check_labels).
 Batch collate(const std::vector<Sample>& samples, Normalization normalization,
               const DatasetInfo& info, bool check_labels = true);

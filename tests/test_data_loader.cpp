@@ -160,6 +160,31 @@ TEST_CASE("loader options: order, last batch, complexity maps, prefetch bound", 
           Approx(s.image.pixels[0] / 255.0f));  // Unit normalisation, sample 1, R at (0, 0)
 }
 
+TEST_CASE("a bad label value is reported at its pixel in the file, before augmentation moves it",
+          "[data][loader][errors]") {
+  TempDir dir;
+  write_png(dir.path("img/a.png"), rtseg::testing::pattern_image(6, 4));
+  Label label(6, 4, 1);
+  label.values[1 * 6 + 5] = 7;  // (x 5, y 1)
+  write_label_png(dir.path("lbl/bad.png"), label);
+  dir.write_text("list.txt", "# header\nimg/a.png lbl/bad.png\n");
+  ListDatasetOptions lo;
+  lo.root = dir.root();
+  lo.list_file = "list.txt";
+  lo.info.class_names = {"x", "y", "z"};
+  LoaderOptions o;
+  o.batch_size = 1;
+  o.workers = 0;
+  // A certain mirror and a crop: after them the pixel would be elsewhere.
+  DataLoader loader(std::make_shared<ListDataset>(lo),
+                    Pipeline().add("flip", random_hflip(1.0)).add("crop", random_crop(3, 4)), o);
+  loader.start_epoch(0);
+  Batch b;
+  require_data_error([&] { loader.next(b); }, DataErrorKind::Value,
+                     {"list.txt:2: img/a.png lbl/bad.png", "label value 7 at pixel (x 5, y 1) of the 6x4 label map",
+                      "0..2"});
+}
+
 TEST_CASE("loader errors name the batch, the sample and the file; shutdown is clean",
           "[data][loader][errors]") {
   TempDir dir;
