@@ -306,3 +306,38 @@ TEST_CASE("eval checks its output folders before it evaluates", "[app][refusals]
   require_one_line_error({"eval", "--weights", run + "/last.safetensors", "--submission", blocker + "/s"},
                          "eval --submission: cannot create the folder");
 }
+
+namespace {
+
+// Counts flushes: a killed predict run whose stdout is a file must have written a line per image.
+class FlushCounter : public std::stringbuf {
+ public:
+  int flushes = 0;
+
+ protected:
+  int sync() override {
+    ++flushes;
+    return std::stringbuf::sync();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("predict flushes its output after every image", "[app][refusals]") {
+  TempDir dir;
+  const std::string config = tiny_config(dir);
+  REQUIRE(rtseg_cli({"train", "--config", config, "-o", dir.path("run"), "train.iterations=1"}).status == 0);
+  for (int i = 0; i < 3; ++i) {
+    data::write_png(dir.path("in/" + std::to_string(i) + ".png"), data::render_street_scene(16, 16, i).image);
+  }
+  FlushCounter buffer;
+  std::ostream out(&buffer);
+  std::ostringstream err;
+  const int status = run_cli({"predict", "--weights", dir.path("run") + "/last.safetensors", dir.path("in"), "-o",
+                              dir.path("pred")},
+                             {add_predict_command}, out, err, false);
+  INFO(buffer.str() << err.str());
+  REQUIRE(status == 0);
+  // The header, then each image's line was flushed by the time the next began.
+  REQUIRE(buffer.flushes >= 4);
+}
