@@ -13,9 +13,8 @@ namespace rtseg {
 
 namespace {
 
-constexpr const char* kFormat = "rtseg-training-checkpoint-1";
-const std::string kModelPrefix = "model/";
-const std::string kMomentumPrefix = "optimizer/momentum/";
+const std::string kModelPrefix = kCheckpointModelPrefix;
+const std::string kMomentumPrefix = kCheckpointMomentumPrefix;
 
 std::string encode_generator(const Generator& g) {
   const Generator::State s = g.state();
@@ -93,7 +92,7 @@ void save_checkpoint(const std::string& path, const Module& model, const SGD& op
     if (buf.defined()) tensors.emplace_back(kMomentumPrefix + names[i], buf);
   }
   std::map<std::string, std::string> meta;
-  meta["format"] = kFormat;
+  meta["format"] = kCheckpointFormat;
   meta["epoch"] = std::to_string(position.epoch);
   meta["iteration"] = std::to_string(position.iteration);
   meta["best_metric"] = fmt::format("{:.17g}", position.best_metric);
@@ -106,11 +105,16 @@ void save_checkpoint(const std::string& path, const Module& model, const SGD& op
   write_safetensors(path, tensors, meta);
 }
 
+bool is_training_checkpoint(const SafetensorsFile& file) {
+  auto it = file.metadata().find("format");
+  return it != file.metadata().end() && it->second == kCheckpointFormat;
+}
+
 TrainingPosition load_checkpoint(const std::string& path, Module& model, SGD& optimizer,
                                   const NamedGenerators& generators) {
   SafetensorsFile file = SafetensorsFile::read(path);
   const auto& meta = file.metadata();
-  RTSEG_CHECK(meta.count("format") && meta.at("format") == kFormat,
+  RTSEG_CHECK(meta.count("format") && meta.at("format") == kCheckpointFormat,
               "{}: not an rtseg training checkpoint (use it as weights instead)", path);
   // Validate everything first.
   std::map<std::string, Tensor> model_tensors;

@@ -23,6 +23,16 @@ struct TrainingPosition {
 
 using NamedGenerators = std::vector<std::pair<std::string, Generator*>>;
 
+// The file's layout: metadata "format" is kCheckpointFormat; the model's tensors are named
+// kCheckpointModelPrefix + state_dict key, the momentum buffers kCheckpointMomentumPrefix + name.
+constexpr const char* kCheckpointFormat = "rtseg-training-checkpoint-1";
+constexpr const char* kCheckpointModelPrefix = "model/";
+constexpr const char* kCheckpointMomentumPrefix = "optimizer/momentum/";
+
+class SafetensorsFile;
+// Whether `file` is a training checkpoint (otherwise: plain weights).
+bool is_training_checkpoint(const SafetensorsFile& file);
+
 // The generators of the model's Dropout modules, named by module path.
 NamedGenerators model_generators(Module& model);
 

@@ -6,18 +6,13 @@
 #include "core/cuda_runtime.h"
 #include "core/safetensors.h"
 #include "nets/registry.h"
+#include "optim/checkpoint.h"
 
 namespace rtseg::app {
 
 namespace {
 
-constexpr const char* kCheckpointFormat = "rtseg-training-checkpoint-1";  // optim/checkpoint.cpp
-const std::string kModelPrefix = "model/";
-
-bool is_checkpoint(const SafetensorsFile& f) {
-  auto it = f.metadata().find("format");
-  return it != f.metadata().end() && it->second == kCheckpointFormat;
-}
+const std::string kModelPrefix = kCheckpointModelPrefix;
 
 }  // namespace
 
@@ -50,7 +45,7 @@ std::shared_ptr<Module> build_net(const ModelSettings& m, int64_t classes, const
 
 LoadReport load_weights(Module& net, const std::string& path, bool strict) {
   const SafetensorsFile file = SafetensorsFile::read(path);
-  const bool checkpoint = is_checkpoint(file);
+  const bool checkpoint = is_training_checkpoint(file);
   std::map<std::string, Tensor> source;
   for (const std::string& name : file.names()) {
     if (!checkpoint) {
@@ -68,7 +63,7 @@ LoadReport load_weights(Module& net, const std::string& path, bool strict) {
 
 std::optional<std::string> checkpoint_config(const std::string& path) {
   const SafetensorsFile file = SafetensorsFile::read(path);
-  if (!is_checkpoint(file)) return std::nullopt;
+  if (!is_training_checkpoint(file)) return std::nullopt;
   auto it = file.metadata().find("config");
   if (it == file.metadata().end()) return std::nullopt;
   return it->second;
