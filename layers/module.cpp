@@ -52,6 +52,20 @@ void Module::check_new_name(const std::string& name) const {
   for (const auto& [n, m] : children_) RTSEG_CHECK(n != name, "{}: '{}' registered twice", type_name(), name);
 }
 
+void Module::register_generator(const std::string& name, Generator* generator) {
+  RTSEG_CHECK(generator != nullptr, "{}: generator '{}' is null", type_name(), name);
+  for (const auto& [n, g] : generators_) RTSEG_CHECK(n != name, "{}: generator '{}' registered twice", type_name(), name);
+  generators_.emplace_back(name, generator);
+}
+
+std::vector<std::pair<std::string, Generator*>> Module::named_generators() const {
+  std::vector<std::pair<std::string, Generator*>> out;
+  for (const auto& [path, module] : named_modules()) {
+    for (const auto& [n, g] : module->generators_) out.emplace_back(n + ":" + path, g);
+  }
+  return out;
+}
+
 Tensor Module::register_parameter(const std::string& name, Tensor t) {
   check_new_name(name);
   RTSEG_CHECK(t.defined() && t.is_leaf(), "{}: parameter '{}' must be a defined leaf tensor",

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/random.h"
 #include "core/tensor.h"
 
 namespace rtseg {
@@ -29,6 +30,9 @@ class Module {
   NamedTensors named_buffers(const std::string& prefix = "") const;
   NamedTensors state_dict(const std::string& prefix = "") const;
   std::vector<Tensor> parameters() const;
+  // The random generators modules registered (their state belongs in a training checkpoint),
+  // named "<generator name>:<module path>", e.g. "dropout:head.drop".
+  std::vector<std::pair<std::string, Generator*>> named_generators() const;
   std::vector<std::pair<std::string, Module*>> named_children() const;
   // Every module of the tree, this one first, with its dotted path ("" for this one).
   std::vector<std::pair<std::string, Module*>> named_modules(const std::string& prefix = "") const;
@@ -59,6 +63,8 @@ class Module {
   // Registers a parameter (requires_grad on) / buffer / child under `name` and returns it.
   Tensor register_parameter(const std::string& name, Tensor t);
   Tensor register_buffer(const std::string& name, Tensor t);
+  // A generator this module owns (it must outlive nothing but the module itself).
+  void register_generator(const std::string& name, Generator* generator);
   template <typename M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
     add_child(name, m);
@@ -72,6 +78,7 @@ class Module {
 
   NamedTensors parameters_;
   NamedTensors buffers_;
+  std::vector<std::pair<std::string, Generator*>> generators_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
 };

@@ -6,7 +6,6 @@
 
 #include "core/autograd.h"
 #include "core/safetensors.h"
-#include "layers/dropout.h"
 #include "layers/state_dict.h"
 
 namespace rtseg {
@@ -73,13 +72,7 @@ double parse_double(const std::string& text, const std::string& what, const std:
 
 }  // namespace
 
-NamedGenerators model_generators(Module& model) {
-  NamedGenerators out;
-  for (const auto& [name, m] : model.named_modules()) {
-    if (auto* d = dynamic_cast<Dropout*>(m)) out.emplace_back("dropout:" + name, &d->generator());
-  }
-  return out;
-}
+NamedGenerators model_generators(Module& model) { return model.named_generators(); }
 
 void save_checkpoint(const std::string& path, const Module& model, const SGD& optimizer,
                      const TrainingPosition& position, const NamedGenerators& generators) {

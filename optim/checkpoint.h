@@ -33,7 +33,7 @@ class SafetensorsFile;
 // Whether `file` is a training checkpoint (otherwise: plain weights).
 bool is_training_checkpoint(const SafetensorsFile& file);
 
-// The generators of the model's Dropout modules, named by module path.
+// The generators the model's modules registered (Module::named_generators: Dropout's, today).
 NamedGenerators model_generators(Module& model);
 
 void save_checkpoint(const std::string& path, const Module& model, const SGD& optimizer,

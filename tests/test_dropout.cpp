@@ -1,5 +1,7 @@
 // dropout: seeded masks, the inverted scaling, the kept fraction, eval / p = 0 / p = 1, the
 // backward through the same mask, bad input.
+#include "layers/dropout.h"
+#include "layers/sequential.h"
 #include "test_support.h"
 
 using namespace rtseg;
@@ -90,4 +92,17 @@ TEST_CASE("dropout rejects bad input with the op's name", "[dropout][errors]") {
                 "dropout: input must be float32 or float64");
   require_error([&] { dropout(Tensor(), 0.5, true, gen); },
                 "dropout: input is an undefined tensor");
+}
+
+TEST_CASE("Dropout registers its generator, named by module path", "[dropout][module]") {
+  Sequential outer;
+  auto inner = outer.push_back(std::make_shared<Sequential>());
+  auto first = inner->push_back(std::make_shared<Dropout>(0.5, 1));
+  auto second = outer.push_back(std::make_shared<Dropout>(0.1, 2));
+  const auto generators = outer.named_generators();
+  REQUIRE(generators.size() == 2);
+  REQUIRE(generators[0].first == "dropout:0.0");
+  REQUIRE(generators[0].second == &first->generator());
+  REQUIRE(generators[1].first == "dropout:1");
+  REQUIRE(generators[1].second == &second->generator());
 }
