@@ -1,4 +1,5 @@
-// rtseg bench          PIDNet's FPS protocol for one net (+ end-to-end FPS, MACs, memory, per-module
+// rtseg bench          PIDNet's FPS protocol for one net (+ end-to-end FPS, MACs, memory,
+// per-module
 //                      times); --torch runs the PyTorch definition of the same net on the same
 //                      device with the same protocol and prints the ratio.
 // rtseg bench-kernels  every distinct conv shape of the nets: our kernel against cuDNN (GPU only).
@@ -33,10 +34,13 @@ struct BenchArgs {
 nlohmann::json run_torch_bench(const BenchArgs& a, const NetBenchResult& ours) {
   const char* dir = std::getenv("RTSEG_TOOLS_DIR");
   const std::string script = std::string(dir ? dir : RTSEG_TOOLS_DIR) + "/reference/bench_torch.py";
-  const char* python = std::getenv("RTSEG_PYTHON");  // a python3 with torch; default: python3 on the PATH
-  const std::string cmd = fmt::format("{} {} --net {} --classes {} --size {} --seconds {} --device {}{}{} 2>&1",
-                                      python ? python : "python3", script, a.net, a.classes, a.size, a.seconds, ours.device == "cpu" ? "cpu" : "cuda",
-                                      a.no_fold ? "" : " --fold-bn", a.tf32 ? " --tf32" : "");
+  const char* python =
+      std::getenv("RTSEG_PYTHON");  // a python3 with torch; default: python3 on the PATH
+  const std::string cmd =
+      fmt::format("{} {} --net {} --classes {} --size {} --seconds {} --device {}{}{} 2>&1",
+                  python ? python : "python3", script, a.net, a.classes, a.size, a.seconds,
+                  ours.device == "cpu" ? "cpu" : "cuda", a.no_fold ? "" : " --fold-bn",
+                  a.tf32 ? " --tf32" : "");
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
   RTSEG_CHECK(pipe != nullptr, "bench --torch: cannot run {}", cmd);
   std::string output, last_line;
@@ -81,12 +85,14 @@ void run_bench(const BenchArgs& a, CommandContext& ctx) {
   }
   ctx.out << format_net_bench(r);
   if (a.torch) {
-    ctx.out << fmt::format("  PyTorch {} ({}, BN {}): {:.3f} ms, {:.1f} FPS; end to end {:.1f} FPS\n",
-                           torch["torch"].get<std::string>(), torch["device"].get<std::string>(),
-                           a.no_fold ? "unfolded" : "folded", torch["latency_ms"].get<double>(),
-                           torch["fps"].get<double>(), torch["end_to_end_fps"].get<double>());
+    ctx.out << fmt::format(
+        "  PyTorch {} ({}, BN {}): {:.3f} ms, {:.1f} FPS; end to end {:.1f} FPS\n",
+        torch["torch"].get<std::string>(), torch["device"].get<std::string>(),
+        a.no_fold ? "unfolded" : "folded", torch["latency_ms"].get<double>(),
+        torch["fps"].get<double>(), torch["end_to_end_fps"].get<double>());
     ctx.out << fmt::format("  rtseg / PyTorch: {:.2f}x (protocol), {:.2f}x (end to end)\n",
-                           r.fps / torch["fps"].get<double>(), r.end_to_end_fps / torch["end_to_end_fps"].get<double>());
+                           r.fps / torch["fps"].get<double>(),
+                           r.end_to_end_fps / torch["end_to_end_fps"].get<double>());
   }
 }
 
@@ -100,10 +106,11 @@ void run_kernels(const KernelArgs& a, CommandContext& ctx) {
   KernelBenchOptions o;
   o.repeats = a.repeats;
   o.tf32 = a.tf32;
-  const KernelBenchReport r = run_kernel_bench(
-      {{"cifrenet", {1, 3, 360, 640}}, {"cifrenet", {1, 3, 512, 1024}}, {"pidnet-s", {1, 3, 1024, 2048}},
-       {"icfrnet", {1, 3, 1024, 2048}}},
-      o);
+  const KernelBenchReport r = run_kernel_bench({{"cifrenet", {1, 3, 360, 640}},
+                                                {"cifrenet", {1, 3, 512, 1024}},
+                                                {"pidnet-s", {1, 3, 1024, 2048}},
+                                                {"icfrnet", {1, 3, 1024, 2048}}},
+                                               o);
   ctx.out << (a.markdown ? kernel_bench_markdown(r) : format_kernel_bench(r));
 }
 
@@ -111,31 +118,46 @@ void run_kernels(const KernelArgs& a, CommandContext& ctx) {
 
 void add_bench_command(CLI::App& app, CommandContext& context) {
   auto args = std::make_shared<BenchArgs>();
-  CLI::App* cmd = app.add_subcommand(
-      "bench", "FPS with PIDNet's protocol (eval, BN folded, batch 1, logits at 1/8), end-to-end FPS, MACs, memory");
+  CLI::App* cmd = app.add_subcommand("bench",
+                                     "FPS with PIDNet's protocol (eval, BN folded, batch 1, logits "
+                                     "at 1/8), end-to-end FPS, MACs, memory");
   cmd->add_option("-n,--net", args->net, "net name")->capture_default_str();
-  cmd->add_option("--classes", args->classes, "number of classes")->capture_default_str()->check(at_least(1));
+  cmd->add_option("--classes", args->classes, "number of classes")
+      ->capture_default_str()
+      ->check(at_least(1));
   cmd->add_option("--size", args->size, "input HxW")->capture_default_str();
-  cmd->add_option("--variant", args->variant, "dataset-specific structure: cityscapes, camvid or helen")->capture_default_str();
-  cmd->add_option("--seconds", args->seconds, "length of each timed loop")->capture_default_str()->check(at_least(0.01));
-  cmd->add_option("--warmup", args->warmup, "untimed forwards before timing")->capture_default_str()->check(at_least(0));
+  cmd->add_option("--variant", args->variant,
+                  "dataset-specific structure: cityscapes, camvid or helen")
+      ->capture_default_str();
+  cmd->add_option("--seconds", args->seconds, "length of each timed loop")
+      ->capture_default_str()
+      ->check(at_least(0.01));
+  cmd->add_option("--warmup", args->warmup, "untimed forwards before timing")
+      ->capture_default_str()
+      ->check(at_least(0));
   cmd->add_option("--iterations", args->iterations,
                   "forwards per timed loop (default 0: as many as --seconds takes, at least 10)")
       ->capture_default_str()
       ->check(at_least(0));
   cmd->add_flag("--cpu", args->cpu, "run on the CPU even when a GPU is present");
-  cmd->add_flag("--no-fold", args->no_fold, "keep BatchNorm layers instead of folding them into the convs");
-  cmd->add_flag("--tf32", args->tf32, "allow TF32 tensor-core math for fp32 convolutions and GEMMs");
+  cmd->add_flag("--no-fold", args->no_fold,
+                "keep BatchNorm layers instead of folding them into the convs");
+  cmd->add_flag("--tf32", args->tf32,
+                "allow TF32 tensor-core math for fp32 convolutions and GEMMs");
   cmd->add_flag("--no-layers", args->no_layers, "skip the per-module time table");
-  cmd->add_flag("--torch", args->torch,
-                "also run the PyTorch definition (python3 with torch, or $RTSEG_PYTHON) and print the ratio");
+  cmd->add_flag(
+      "--torch", args->torch,
+      "also run the PyTorch definition (python3 with torch, or $RTSEG_PYTHON) and print the ratio");
   cmd->add_flag("--json", args->json, "machine-readable output");
   cmd->callback([args, &context] { run_bench(*args, context); });
 
   auto kargs = std::make_shared<KernelArgs>();
-  CLI::App* k = app.add_subcommand("bench-kernels",
-                                   "Time every distinct conv shape of CIFReNet, PIDNet-S and ICFRNet: ours vs cuDNN (GPU)");
-  k->add_option("--repeats", kargs->repeats, "timed repeats per shape (median reported)")->capture_default_str()->check(at_least(1));
+  CLI::App* k = app.add_subcommand(
+      "bench-kernels",
+      "Time every distinct conv shape of CIFReNet, PIDNet-S and ICFRNet: ours vs cuDNN (GPU)");
+  k->add_option("--repeats", kargs->repeats, "timed repeats per shape (median reported)")
+      ->capture_default_str()
+      ->check(at_least(1));
   k->add_flag("--tf32", kargs->tf32, "allow TF32 for cuDNN and cuBLAS");
   k->add_flag("--markdown", kargs->markdown, "print a Markdown table (for BENCHMARKS.md)");
   k->callback([kargs, &context] { run_kernels(*kargs, context); });

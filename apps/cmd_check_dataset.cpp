@@ -34,7 +34,8 @@ void run_check(const CheckArgs& a, CommandContext& ctx) {
     splits.push_back(a.split);
   } else {
     splits.push_back(e.data.train_split);
-    if (!e.data.val_split.empty() && e.data.val_split != e.data.train_split) splits.push_back(e.data.val_split);
+    if (!e.data.val_split.empty() && e.data.val_split != e.data.train_split)
+      splits.push_back(e.data.val_split);
   }
   data::CheckOptions options;
   options.skip_bad = a.skip_bad;
@@ -60,18 +61,26 @@ void run_check(const CheckArgs& a, CommandContext& ctx) {
 
 void add_check_dataset_command(CLI::App& app, CommandContext& context) {
   auto args = std::make_shared<CheckArgs>();
-  CLI::App* cmd = app.add_subcommand("check-dataset",
-                                     "Decode every sample: sizes, class histogram, bad label values, missing/corrupt files");
-  cmd->add_option("-c,--config", args->config, "YAML recipe whose data section to check")->check(CLI::ExistingFile);
+  CLI::App* cmd = app.add_subcommand(
+      "check-dataset",
+      "Decode every sample: sizes, class histogram, bad label values, missing/corrupt files");
+  cmd->add_option("-c,--config", args->config, "YAML recipe whose data section to check")
+      ->check(CLI::ExistingFile);
   add_override_options(cmd, args->overrides, true);
-  cmd->add_option("--dataset", args->dataset, "synthetic, camvid, camvid960, cityscapes, helen or list");
+  cmd->add_option("--dataset", args->dataset,
+                  "synthetic, camvid, camvid960, cityscapes, helen or list");
   cmd->add_option("--root", args->root, "dataset folder");
-  cmd->add_option("--split", args->split, "split or list file (default: the config's train and val splits)");
+  cmd->add_option("--split", args->split,
+                  "split or list file (default: the config's train and val splits)");
   cmd->add_option("--class-file", args->class_file, "list datasets: `name R G B` per class");
   cmd->add_option("--label-format", args->label_format, "list datasets: index or colour");
-  cmd->add_flag("--skip-bad", args->skip_bad, "report bad samples and go on instead of stopping at the first");
-  cmd->add_option("--max-samples", args->max_samples, "check the first N samples only")->check(at_least(0));
-  cmd->add_option("--threads", args->threads, "samples decoded in parallel")->capture_default_str()->check(at_least(1));
+  cmd->add_flag("--skip-bad", args->skip_bad,
+                "report bad samples and go on instead of stopping at the first");
+  cmd->add_option("--max-samples", args->max_samples, "check the first N samples only")
+      ->check(at_least(0));
+  cmd->add_option("--threads", args->threads, "samples decoded in parallel")
+      ->capture_default_str()
+      ->check(at_least(1));
   cmd->callback([args, &context] { run_check(*args, context); });
 }
 

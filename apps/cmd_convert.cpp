@@ -57,7 +57,8 @@ bool is_safetensors(const std::string& path) {
 std::string converter_script() {
   const char* env = std::getenv("RTSEG_TOOLS_DIR");
   const fs::path script = fs::path(env && *env ? env : RTSEG_TOOLS_DIR) / "convert_checkpoint.py";
-  RTSEG_CHECK(fs::exists(script), "convert: the converter {} is missing (set RTSEG_TOOLS_DIR to rtseg's tools/)",
+  RTSEG_CHECK(fs::exists(script),
+              "convert: the converter {} is missing (set RTSEG_TOOLS_DIR to rtseg's tools/)",
               script.string());
   return script.string();
 }
@@ -78,9 +79,12 @@ void run_convert(const ConvertArgs& a, CommandContext& ctx) {
     ctx.out << "running: " << command << "\n" << std::flush;
     const int raw = std::system(command.c_str());
     const int code = raw == -1 ? -1 : WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-    RTSEG_CHECK(code != 127, "convert: {} was not found (the converter needs python3 with PyTorch)", a.python);
-    RTSEG_CHECK(code == 0, "convert: the converter failed with status {} (its message is above)", code);
-    RTSEG_CHECK(is_safetensors(a.output), "convert: the converter wrote no valid safetensors file {}", a.output);
+    RTSEG_CHECK(code != 127, "convert: {} was not found (the converter needs python3 with PyTorch)",
+                a.python);
+    RTSEG_CHECK(code == 0, "convert: the converter failed with status {} (its message is above)",
+                code);
+    RTSEG_CHECK(is_safetensors(a.output),
+                "convert: the converter wrote no valid safetensors file {}", a.output);
   }
   if (a.net.empty()) return;
   ModelSettings m;
@@ -96,12 +100,20 @@ void run_convert(const ConvertArgs& a, CommandContext& ctx) {
 
 void add_convert_command(CLI::App& app, CommandContext& context) {
   auto args = std::make_shared<ConvertArgs>();
-  CLI::App* cmd = app.add_subcommand("convert", "PyTorch checkpoint -> safetensors (via tools/convert_checkpoint.py), with a key report");
-  cmd->add_option("input", args->input, ".pth/.pt/.tar checkpoint (or safetensors)")->required()->check(CLI::ExistingFile);
+  CLI::App* cmd = app.add_subcommand(
+      "convert",
+      "PyTorch checkpoint -> safetensors (via tools/convert_checkpoint.py), with a key report");
+  cmd->add_option("input", args->input, ".pth/.pt/.tar checkpoint (or safetensors)")
+      ->required()
+      ->check(CLI::ExistingFile);
   cmd->add_option("output", args->output, "safetensors file to write")->required();
-  cmd->add_option("--net", args->net, "load the result into this net and report loaded/missing/unexpected keys");
-  cmd->add_option("--classes", args->classes, "classes of --net")->capture_default_str()->check(at_least(1));
-  cmd->add_option("--variant", args->variant, "dataset-specific structure of --net")->capture_default_str();
+  cmd->add_option("--net", args->net,
+                  "load the result into this net and report loaded/missing/unexpected keys");
+  cmd->add_option("--classes", args->classes, "classes of --net")
+      ->capture_default_str()
+      ->check(at_least(1));
+  cmd->add_option("--variant", args->variant, "dataset-specific structure of --net")
+      ->capture_default_str();
   cmd->add_option("--key", args->key, "entry of the checkpoint that holds the state_dict");
   cmd->add_option("--python", args->python, "python with PyTorch")->capture_default_str();
   cmd->callback([args, &context] { run_convert(*args, context); });

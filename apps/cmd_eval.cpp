@@ -39,12 +39,16 @@ void write_examples(Module& net, const data::Dataset& dataset, const Experiment&
     data::Sample s = dataset.get(i);
     Generator unused(0);
     pipeline.apply(s, unused);
-    const Tensor x = reshape(data::to_tensor(s.image, normalization(e.data)), {1, 3, s.image.height, s.image.width});
-    const data::Label prediction = to_label(argmax_classes(predict_logits(net, x.to(device), e.eval.flip)), 0);
+    const Tensor x = reshape(data::to_tensor(s.image, normalization(e.data)),
+                             {1, 3, s.image.height, s.image.width});
+    const data::Label prediction =
+        to_label(argmax_classes(predict_logits(net, x.to(device), e.eval.flip)), 0);
     const std::string stem = (fs::path(dir) / s.name).string();
     data::write_png(stem + "_image.png", s.image);
-    if (!s.label.empty()) data::write_png(stem + "_truth.png", colourize(s.label, dataset.palette()));
-    data::write_png(stem + "_prediction.png", prediction_overlay(s.image, prediction, dataset.info(), 0.6, true));
+    if (!s.label.empty())
+      data::write_png(stem + "_truth.png", colourize(s.label, dataset.palette()));
+    data::write_png(stem + "_prediction.png",
+                    prediction_overlay(s.image, prediction, dataset.info(), 0.6, true));
   }
 }
 
@@ -65,8 +69,9 @@ void run_eval(const EvalArgs& a, CommandContext& ctx) {
   auto net = build_net(e.model, classes, "infer", uint64_t(e.train.seed));
   const LoadReport report = load_inference_weights(*net, a.weights);
   if (!report.unexpected.empty()) {
-    ctx.out << fmt::format("note: {} tensors of {} are not part of the inference graph (e.g. {}); ignored\n",
-                           report.unexpected.size(), a.weights, report.unexpected.front());
+    ctx.out << fmt::format(
+        "note: {} tensors of {} are not part of the inference graph (e.g. {}); ignored\n",
+        report.unexpected.size(), a.weights, report.unexpected.front());
   }
   net->to(device);
 
@@ -80,14 +85,16 @@ void run_eval(const EvalArgs& a, CommandContext& ctx) {
   // The output folders are checked before the evaluation, not after it.
   std::string out_dir = a.output;
   if (out_dir.empty()) {
-    out_dir = (fs::path(a.weights).parent_path() / ("eval_" + fs::path(split).stem().string())).string();
+    out_dir =
+        (fs::path(a.weights).parent_path() / ("eval_" + fs::path(split).stem().string())).string();
   }
   require_writable_folder(out_dir, "eval -o");
   if (!a.submission.empty()) require_writable_folder(a.submission, "eval --submission");
   size_t written = 0;
   if (!a.submission.empty()) {
     RTSEG_CHECK(e.data.dataset == "cityscapes",
-                "eval --submission writes Cityscapes server files; the dataset is {}", e.data.dataset);
+                "eval --submission writes Cityscapes server files; the dataset is {}",
+                e.data.dataset);
     fs::create_directories(a.submission);
     // The server wants label ids (not train ids) at full resolution, one PNG per image.
     eo.on_full_resolution = [&](const std::string& name, const data::Label& prediction) {
@@ -107,14 +114,15 @@ void run_eval(const EvalArgs& a, CommandContext& ctx) {
     }
   };
 
-  ctx.out << fmt::format("evaluating {} on {} {} ({} images, {}, eval size {}{}) on {}\n", a.weights,
-                         info.name, split, dataset->size(), e.model.name, size_text(e.data.eval_size),
-                         e.eval.flip ? ", flip" : "", device.str());
+  ctx.out << fmt::format("evaluating {} on {} {} ({} images, {}, eval size {}{}) on {}\n",
+                         a.weights, info.name, split, dataset->size(), e.model.name,
+                         size_text(e.data.eval_size), e.eval.flip ? ", flip" : "", device.str());
   const EvalResult r = evaluate(*net, dataset, eval_pipeline(e.data), eo);
   if (ctx.tty) ctx.out << "\n";
   ctx.out << fmt::format("{} images in {:.1f}s ({:.1f} images/s)\n", r.images, r.seconds,
                          r.seconds > 0 ? r.images / r.seconds : 0.0);
-  if (written) ctx.out << fmt::format("submission: {} label-id PNGs in {}\n", written, a.submission);
+  if (written)
+    ctx.out << fmt::format("submission: {} label-id PNGs in {}\n", written, a.submission);
   // The metrics first: whatever fails after them, what the evaluation computed is on the screen.
   std::optional<SegmentationMetrics> m;
   if (r.matrix.total() == 0) {
@@ -134,8 +142,11 @@ void run_eval(const EvalArgs& a, CommandContext& ctx) {
   if (!m) return;
   const std::string json = (fs::path(out_dir) / "metrics.json").string();
   write_metrics_json(json, *m, r.matrix, info.class_names,
-                     {{"weights", a.weights}, {"split", split}, {"dataset", info.name},
-                      {"net", e.model.name}, {"flip", e.eval.flip ? "true" : "false"},
+                     {{"weights", a.weights},
+                      {"split", split},
+                      {"dataset", info.name},
+                      {"net", e.model.name},
+                      {"flip", e.eval.flip ? "true" : "false"},
                       {"eval_size", size_text(e.data.eval_size)}});
   ctx.out << "\nmetrics: " << json << "\n";
 }
@@ -144,19 +155,25 @@ void run_eval(const EvalArgs& a, CommandContext& ctx) {
 
 void add_eval_command(CLI::App& app, CommandContext& context) {
   auto args = std::make_shared<EvalArgs>();
-  CLI::App* cmd = app.add_subcommand("eval", "Evaluate weights on a split: mIoU, per-class IoU/Acc, aAcc, mAcc, confusion matrix");
+  CLI::App* cmd = app.add_subcommand(
+      "eval", "Evaluate weights on a split: mIoU, per-class IoU/Acc, aAcc, mAcc, confusion matrix");
   cmd->add_option("-w,--weights", args->weights, "training checkpoint or safetensors weights")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("-c,--config", args->config, "YAML recipe (default: the config saved in the checkpoint)")
+  cmd->add_option("-c,--config", args->config,
+                  "YAML recipe (default: the config saved in the checkpoint)")
       ->check(CLI::ExistingFile);
   add_override_options(cmd, args->overrides, true);
-  cmd->add_option("--split", args->split, "split or list file to evaluate (default: data.val_split)");
+  cmd->add_option("--split", args->split,
+                  "split or list file to evaluate (default: data.val_split)");
   cmd->add_flag("--flip", args->flip, "average with the mirrored image's prediction");
-  cmd->add_option("--max-samples", args->max_samples, "evaluate the first N images only")->check(at_least(0));
+  cmd->add_option("--max-samples", args->max_samples, "evaluate the first N images only")
+      ->check(at_least(0));
   cmd->add_option("--device", args->device, "auto, cpu, cuda or cuda:N (default: train.device)");
-  cmd->add_option("-o,--output", args->output, "folder for metrics.json (default: <weights folder>/eval_<split>)");
-  cmd->add_option("--examples", args->examples, "write input, ground truth and prediction PNGs of the first N images")
+  cmd->add_option("-o,--output", args->output,
+                  "folder for metrics.json (default: <weights folder>/eval_<split>)");
+  cmd->add_option("--examples", args->examples,
+                  "write input, ground truth and prediction PNGs of the first N images")
       ->check(at_least(0));
   cmd->add_option("--submission", args->submission,
                   "Cityscapes: write full-resolution label-id PNGs for the benchmark server here");

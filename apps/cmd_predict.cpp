@@ -33,7 +33,8 @@ struct PredictArgs {
 
 bool is_image_file(const fs::path& p) {
   std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
 }
 
@@ -45,7 +46,8 @@ std::vector<std::string> collect_inputs(const std::vector<std::string>& inputs) 
     if (fs::is_directory(p)) {
       std::vector<std::string> found;
       for (const auto& entry : fs::directory_iterator(p)) {
-        if (entry.is_regular_file() && is_image_file(entry.path())) found.push_back(entry.path().string());
+        if (entry.is_regular_file() && is_image_file(entry.path()))
+          found.push_back(entry.path().string());
       }
       std::sort(found.begin(), found.end());
       RTSEG_CHECK(!found.empty(), "predict: no .png/.jpg/.bmp images in {}", in);
@@ -95,7 +97,9 @@ void run_predict(const PredictArgs& a, CommandContext& ctx) {
     if (e.data.eval_size.size() == 2) {
       input = data::resize_bilinear(image, int(e.data.eval_size[1]), int(e.data.eval_size[0]));
     }
-    const Tensor x = reshape(data::to_tensor(input, normalization(e.data)), {1, 3, input.height, input.width}).to(device);
+    const Tensor x =
+        reshape(data::to_tensor(input, normalization(e.data)), {1, 3, input.height, input.width})
+            .to(device);
     // Timed: forward, resize of the logits back to the image, argmax on the host.
     const auto start = std::chrono::steady_clock::now();
     Tensor logits = predict_logits(*net, x, a.flip);
@@ -103,16 +107,19 @@ void run_predict(const PredictArgs& a, CommandContext& ctx) {
       logits = interpolate_bilinear(logits, image.height, image.width, /*align_corners=*/true);
     }
     const data::Label classes_map = to_label(argmax_classes(logits), 0);
-    const double ms = 1e3 * std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double ms =
+        1e3 * std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     times.push_back(ms);
 
     const std::string stem = (fs::path(a.output) / inputs.names[i]).string();
     fs::create_directories(fs::path(stem).parent_path());
     data::write_png(stem + "_color.png", colourize(classes_map, info.palette));
-    data::write_png(stem + "_overlay.png", prediction_overlay(image, classes_map, info, a.alpha, a.legend));
+    data::write_png(stem + "_overlay.png",
+                    prediction_overlay(image, classes_map, info, a.alpha, a.legend));
     data::write_label_png(stem + "_label.png", classes_map);
     // Flushed per image: a log of a killed run (stdout redirected) shows what was done.
-    ctx.out << fmt::format("{}: {}x{}, {:.1f} ms -> {}_overlay.png\n", file, image.width, image.height, ms, stem)
+    ctx.out << fmt::format("{}: {}x{}, {:.1f} ms -> {}_overlay.png\n", file, image.width,
+                           image.height, ms, stem)
             << std::flush;
   }
   std::vector<double> sorted = times;
@@ -122,25 +129,29 @@ void run_predict(const PredictArgs& a, CommandContext& ctx) {
   const size_t first = times.size() > 1 ? 1 : 0;
   for (size_t i = first; i < times.size(); ++i) mean += times[i];
   mean /= double(times.size() - first);
-  ctx.out << fmt::format("{} image(s): mean {:.1f} ms{} (median {:.1f} ms, {:.1f} images/s), outputs in {}\n",
-                         times.size(), mean, first ? " after the first" : "", sorted[sorted.size() / 2],
-                         1e3 / mean, a.output);
+  ctx.out << fmt::format(
+      "{} image(s): mean {:.1f} ms{} (median {:.1f} ms, {:.1f} images/s), outputs in {}\n",
+      times.size(), mean, first ? " after the first" : "", sorted[sorted.size() / 2], 1e3 / mean,
+      a.output);
 }
 
 }  // namespace
 
 void add_predict_command(CLI::App& app, CommandContext& context) {
   auto args = std::make_shared<PredictArgs>();
-  CLI::App* cmd = app.add_subcommand("predict", "Segment images: colour PNG, overlay and label PNG per image, with timing");
+  CLI::App* cmd = app.add_subcommand(
+      "predict", "Segment images: colour PNG, overlay and label PNG per image, with timing");
   cmd->add_option("inputs", args->inputs, "images, folders of images, or .txt lists")->required();
   cmd->add_option("-w,--weights", args->weights, "training checkpoint or safetensors weights")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("-c,--config", args->config, "YAML recipe (default: the config saved in the checkpoint)")
+  cmd->add_option("-c,--config", args->config,
+                  "YAML recipe (default: the config saved in the checkpoint)")
       ->check(CLI::ExistingFile);
   add_override_options(cmd, args->overrides, false);
   cmd->add_option("-o,--output", args->output, "output folder")->capture_default_str();
-  cmd->add_option("--size", args->size, "run the net at HxW (default: data.eval_size, else the image's)");
+  cmd->add_option("--size", args->size,
+                  "run the net at HxW (default: data.eval_size, else the image's)");
   cmd->add_option("--alpha", args->alpha, "overlay opacity of the colours")->capture_default_str();
   cmd->add_flag("--flip", args->flip, "average with the mirrored image's prediction");
   cmd->add_flag("!--no-legend", args->legend, "leave the class legend off the overlays");

@@ -42,17 +42,23 @@ std::string net_list() {
 
 void add_summary_command(CLI::App& app, CommandContext& context) {
   auto args = std::make_shared<SummaryArgs>();
-  CLI::App* cmd = app.add_subcommand("summary", "Parameters, MACs (conv-only, thop-2021, thop-2022) and output shapes per module");
+  CLI::App* cmd = app.add_subcommand(
+      "summary", "Parameters, MACs (conv-only, thop-2021, thop-2022) and output shapes per module");
   cmd->add_option("-n,--net", args->net, "net name; registered:" + net_list())->required();
-  cmd->add_option("--classes", args->classes, "number of classes")->capture_default_str()->check(at_least(1));
+  cmd->add_option("--classes", args->classes, "number of classes")
+      ->capture_default_str()
+      ->check(at_least(1));
   cmd->add_option("--size", args->size, "input HxW")->capture_default_str();
   cmd->add_option("--batch", args->batch, "input batch")->capture_default_str()->check(at_least(1));
   cmd->add_option("--graph", args->graph, "infer, or train (with auxiliary heads)")
       ->capture_default_str()
       ->check(CLI::IsMember({"infer", "train"}));
-  cmd->add_option("--variant", args->variant, "dataset-specific structure: cityscapes, camvid or helen")
+  cmd->add_option("--variant", args->variant,
+                  "dataset-specific structure: cityscapes, camvid or helen")
       ->capture_default_str();
-  cmd->add_option("--depth", args->depth, "table depth (0: the whole net only)")->capture_default_str()->check(at_least(0));
+  cmd->add_option("--depth", args->depth, "table depth (0: the whole net only)")
+      ->capture_default_str()
+      ->check(at_least(0));
   cmd->add_flag("--json", args->json, "the whole summary as JSON");
   cmd->callback([args, &context] { run_summary(*args, context); });
 }

@@ -31,8 +31,9 @@ TensorList Node::apply(const TensorList& grad_outputs) {
               "(pass retain_graph=true to back-propagate twice)",
               name_);
   TensorList grads = fn_(grad_outputs, needs_grad_);
-  RTSEG_CHECK(grads.size() == inputs_.size(), "backward of '{}': returned {} gradients for {} inputs",
-              name_, grads.size(), inputs_.size());
+  RTSEG_CHECK(grads.size() == inputs_.size(),
+              "backward of '{}': returned {} gradients for {} inputs", name_, grads.size(),
+              inputs_.size());
   for (size_t i = 0; i < grads.size(); ++i) {
     if (!needs_grad_[i]) continue;
     RTSEG_CHECK(grads[i].defined(), "backward of '{}': no gradient for input {}", name_, i);

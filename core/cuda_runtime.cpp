@@ -28,9 +28,10 @@ std::string unsupported_device_reason(int count) {
     if (major * 10 + minor < RTSEG_CUDA_MIN_COMPUTE_CAPABILITY) {
       cudaDeviceProp prop{};
       cudaGetDeviceProperties(&prop, d);
-      return fmt::format("cuda:{} ({}) has compute capability {}.{}; this rtseg was built for "
-                         "sm_{} and newer (CMAKE_CUDA_ARCHITECTURES)",
-                         d, prop.name, major, minor, RTSEG_CUDA_MIN_COMPUTE_CAPABILITY);
+      return fmt::format(
+          "cuda:{} ({}) has compute capability {}.{}; this rtseg was built for "
+          "sm_{} and newer (CMAKE_CUDA_ARCHITECTURES)",
+          d, prop.name, major, minor, RTSEG_CUDA_MIN_COMPUTE_CAPABILITY);
     }
   }
   return "";
@@ -63,7 +64,8 @@ void* cuda_allocate(size_t bytes, int device_index) {
   const CudaAvailability& a = cuda_availability();
   RTSEG_CHECK(a.device_count > 0, "cannot allocate on cuda:{}: {}", device_index, a.reason);
   RTSEG_CHECK(device_index >= 0 && device_index < a.device_count,
-              "cannot allocate on cuda:{}: only {} device(s) present", device_index, a.device_count);
+              "cannot allocate on cuda:{}: only {} device(s) present", device_index,
+              a.device_count);
   return cuda::allocate(bytes, device_index);
 }
 
@@ -93,9 +95,9 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
     cuda::Context& from = cuda::context(src_device.index);
     cuda::Context& to = cuda::context(dst_device.index);
     cuda::check(cudaStreamWaitEvent(to.stream(), from.mark(), 0), "copy between devices");
-    cuda::check(cudaMemcpyPeerAsync(dst, dst_device.index, src, src_device.index, bytes,
-                                    to.stream()),
-                "copy between devices");
+    cuda::check(
+        cudaMemcpyPeerAsync(dst, dst_device.index, src, src_device.index, bytes, to.stream()),
+        "copy between devices");
     cuda::check(cudaStreamWaitEvent(from.stream(), to.mark(), 0), "copy between devices");
   }
 }

@@ -8,9 +8,9 @@
 namespace rtseg {
 
 struct CudaAvailability {
-  bool built = false;      // compiled with RTSEG_CUDA
-  int device_count = 0;    // usable devices (0 when none or not built)
-  std::string reason;      // why there is none, in words
+  bool built = false;    // compiled with RTSEG_CUDA
+  int device_count = 0;  // usable devices (0 when none or not built)
+  std::string reason;    // why there is none, in words
 };
 
 const CudaAvailability& cuda_availability();

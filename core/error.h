@@ -23,9 +23,9 @@ template <typename... Args>
 }  // namespace rtseg
 
 // RTSEG_CHECK(cond, "conv2d: weight has {} channels, input {}", a, b)
-#define RTSEG_CHECK(cond, ...)       \
-  do {                               \
-    if (!(cond)) {                   \
-      ::rtseg::fail(__VA_ARGS__);    \
-    }                                \
+#define RTSEG_CHECK(cond, ...)    \
+  do {                            \
+    if (!(cond)) {                \
+      ::rtseg::fail(__VA_ARGS__); \
+    }                             \
   } while (false)

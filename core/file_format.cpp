@@ -25,7 +25,8 @@ bool looks_like_text(const uint8_t* bytes, size_t size) {
 }  // namespace
 
 bool looks_like_pytorch_checkpoint(const uint8_t* bytes, size_t size) {
-  return starts_with(bytes, size, "PK\x03\x04", 4) || (size >= 2 && bytes[0] == 0x80 && bytes[1] >= 2 && bytes[1] <= 5) ||
+  return starts_with(bytes, size, "PK\x03\x04", 4) ||
+         (size >= 2 && bytes[0] == 0x80 && bytes[1] >= 2 && bytes[1] <= 5) ||
          (size >= 262 && std::memcmp(bytes + 257, "ustar", 5) == 0);
 }
 
@@ -35,15 +36,19 @@ std::string describe_foreign_format(const uint8_t* bytes, size_t size) {
     return std::string("a PyTorch checkpoint (a zip archive, as torch.save writes)") + convert;
   }
   if (size >= 2 && bytes[0] == 0x80 && bytes[1] >= 2 && bytes[1] <= 5) {
-    return std::string("a PyTorch checkpoint (a Python pickle, as older torch.save writes)") + convert;
+    return std::string("a PyTorch checkpoint (a Python pickle, as older torch.save writes)") +
+           convert;
   }
   if (size >= 262 && std::memcmp(bytes + 257, "ustar", 5) == 0) {
-    return std::string("a PyTorch checkpoint (a tar archive, as torch.save before 1.0 wrote)") + convert;
+    return std::string("a PyTorch checkpoint (a tar archive, as torch.save before 1.0 wrote)") +
+           convert;
   }
   if (starts_with(bytes, size, "\x89PNG\r\n\x1a\n", 8)) return "a PNG image, not weights";
   if (starts_with(bytes, size, "\xFF\xD8\xFF", 3)) return "a JPEG image, not weights";
-  if (starts_with(bytes, size, "\x93NUMPY", 6)) return "a NumPy array (.npy), not safetensors weights";
-  if (starts_with(bytes, size, "\x89HDF\r\n\x1a\n", 8)) return "an HDF5 file (Keras?), not safetensors weights";
+  if (starts_with(bytes, size, "\x93NUMPY", 6))
+    return "a NumPy array (.npy), not safetensors weights";
+  if (starts_with(bytes, size, "\x89HDF\r\n\x1a\n", 8))
+    return "an HDF5 file (Keras?), not safetensors weights";
   if (starts_with(bytes, size, "GGUF", 4)) return "a GGUF file, not safetensors weights";
   if (starts_with(bytes, size, "\x1f\x8b", 2)) return "a gzip file: unpack it first";
   if (looks_like_text(bytes, size)) return "a text file (a YAML config or a list?), not weights";

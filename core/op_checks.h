@@ -31,8 +31,8 @@ inline void same_dtype(const char* op, const Tensor& a, const char* an, const Te
 
 inline void same_device(const char* op, const Tensor& a, const char* an, const Tensor& b,
                         const char* bn) {
-  RTSEG_CHECK(a.device() == b.device(), "{}: {} is on {} but {} is on {}", op, an,
-              a.device().str(), bn, b.device().str());
+  RTSEG_CHECK(a.device() == b.device(), "{}: {} is on {} but {} is on {}", op, an, a.device().str(),
+              bn, b.device().str());
 }
 
 // Same dtype and device as the reference tensor `a`.

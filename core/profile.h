@@ -14,10 +14,10 @@ class Tensor;
 struct OpCost {
   enum class Kind { Conv, Linear, BatchNorm, PReLU, LeakyReLU, AvgPool, AdaptiveAvgPool };
   Kind kind;
-  int64_t macs = 0;          // Conv/Linear: multiply-accumulates without bias
-  int64_t elements = 0;      // output elements
-  bool bias = false;         // Conv/Linear with bias
-  int64_t window = 0;        // AdaptiveAvgPool: elements averaged per output
+  int64_t macs = 0;      // Conv/Linear: multiply-accumulates without bias
+  int64_t elements = 0;  // output elements
+  bool bias = false;     // Conv/Linear with bias
+  int64_t window = 0;    // AdaptiveAvgPool: elements averaged per output
 };
 
 class ForwardObserver {

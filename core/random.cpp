@@ -15,8 +15,8 @@ uint64_t splitmix64(uint64_t& x) {
 
 uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
-Tensor fill_host(const Shape& shape, DType dtype, Generator& gen, double (*draw)(Generator&, double, double),
-                 double a, double b) {
+Tensor fill_host(const Shape& shape, DType dtype, Generator& gen,
+                 double (*draw)(Generator&, double, double), double a, double b) {
   std::vector<double> v(static_cast<size_t>(shape_numel(shape)));
   for (double& x : v) x = draw(gen, a, b);
   return Tensor::from_doubles(v, shape, dtype);
@@ -79,15 +79,15 @@ void Generator::set_state(const State& st) {
 }
 
 Tensor rand_uniform(const Shape& shape, double low, double high, Generator& gen, DType dtype) {
-  return fill_host(shape, dtype, gen,
-                   [](Generator& g, double lo, double hi) { return lo + (hi - lo) * g.uniform(); },
-                   low, high);
+  return fill_host(
+      shape, dtype, gen,
+      [](Generator& g, double lo, double hi) { return lo + (hi - lo) * g.uniform(); }, low, high);
 }
 
 Tensor rand_normal(const Shape& shape, double mean, double stddev, Generator& gen, DType dtype) {
-  return fill_host(shape, dtype, gen,
-                   [](Generator& g, double m, double s) { return m + s * g.normal(); }, mean,
-                   stddev);
+  return fill_host(
+      shape, dtype, gen, [](Generator& g, double m, double s) { return m + s * g.normal(); }, mean,
+      stddev);
 }
 
 Tensor kaiming_normal(const Shape& shape, Generator& gen, FanMode mode, double gain, DType dtype) {

@@ -16,8 +16,8 @@ class Generator {
   void manual_seed(uint64_t seed);
 
   uint64_t next_u64();
-  double uniform();        // [0, 1) with 53 random bits
-  double normal();         // standard normal (Box–Muller, both values used)
+  double uniform();            // [0, 1) with 53 random bits
+  double normal();             // standard normal (Box–Muller, both values used)
   int64_t randint(int64_t n);  // uniform in [0, n)
 
   // The full state, for checkpoints that must resume bit-identically.

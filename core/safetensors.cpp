@@ -1,12 +1,11 @@
 #include "core/safetensors.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core/dispatch.h"
 #include "core/file_format.h"
@@ -33,10 +32,14 @@ size_t dtype_bytes(const std::string& name, const std::string& source, const std
 
 const char* file_dtype(DType t) {
   switch (t) {
-    case DType::F32: return "F32";
-    case DType::F64: return "F64";
-    case DType::I64: return "I64";
-    case DType::U8: return "U8";
+    case DType::F32:
+      return "F32";
+    case DType::F64:
+      return "F64";
+    case DType::I64:
+      return "I64";
+    case DType::U8:
+      return "U8";
   }
   return "?";
 }
@@ -80,17 +83,21 @@ SafetensorsFile SafetensorsFile::parse(std::vector<uint8_t> bytes, const std::st
     if (!other.empty()) fail("{}: not a safetensors file: this is {}", source, other);
     fail("{}: {}", source, problem);
   };
-  require(bytes.size() >= 8, fmt::format("not a safetensors file ({} bytes, the header length alone is 8)",
-                                         bytes.size()));
+  require(
+      bytes.size() >= 8,
+      fmt::format("not a safetensors file ({} bytes, the header length alone is 8)", bytes.size()));
   const uint64_t header_len = load_le<uint64_t>(bytes.data());
-  require(header_len <= kSafetensorsMaxHeader,
-          fmt::format("header length {} exceeds the {} byte limit", header_len, kSafetensorsMaxHeader));
+  require(
+      header_len <= kSafetensorsMaxHeader,
+      fmt::format("header length {} exceeds the {} byte limit", header_len, kSafetensorsMaxHeader));
   require(header_len <= bytes.size() - 8,
-          fmt::format("header length {} runs past the end of the file ({} bytes)", header_len, bytes.size()));
+          fmt::format("header length {} runs past the end of the file ({} bytes)", header_len,
+                      bytes.size()));
   require(header_len >= 2 && bytes[8] == '{', "the header does not start with a JSON object");
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<int64_t>(header_len));
+    header = nlohmann::json::parse(bytes.begin() + 8,
+                                   bytes.begin() + 8 + static_cast<int64_t>(header_len));
   } catch (const nlohmann::json::exception& e) {
     fail("{}: malformed header JSON: {}", source, e.what());
   }
@@ -105,13 +112,15 @@ SafetensorsFile SafetensorsFile::parse(std::vector<uint8_t> bytes, const std::st
     if (name == "__metadata__") {
       RTSEG_CHECK(v.is_object(), "{}: __metadata__ must be an object of strings", source);
       for (auto m = v.begin(); m != v.end(); ++m) {
-        RTSEG_CHECK(m.value().is_string(), "{}: __metadata__ value of '{}' is not a string", source, m.key());
+        RTSEG_CHECK(m.value().is_string(), "{}: __metadata__ value of '{}' is not a string", source,
+                    m.key());
         f.metadata_[m.key()] = m.value().get<std::string>();
       }
       continue;
     }
-    RTSEG_CHECK(v.is_object() && v.contains("dtype") && v.contains("shape") && v.contains("data_offsets"),
-                "{}: entry '{}' needs dtype, shape and data_offsets", source, name);
+    RTSEG_CHECK(
+        v.is_object() && v.contains("dtype") && v.contains("shape") && v.contains("data_offsets"),
+        "{}: entry '{}' needs dtype, shape and data_offsets", source, name);
     RTSEG_CHECK(v["dtype"].is_string(), "{}: dtype of '{}' is not a string", source, name);
     RTSEG_CHECK(v["shape"].is_array(), "{}: shape of '{}' is not an array", source, name);
     const nlohmann::json& offsets = v["data_offsets"];
@@ -144,13 +153,15 @@ SafetensorsFile SafetensorsFile::parse(std::vector<uint8_t> bytes, const std::st
   }
   // The tensors must tile the data section exactly.
   std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first < b.first : f.entries_[a.second].end < f.entries_[b.second].end;
+    return a.first != b.first ? a.first < b.first
+                              : f.entries_[a.second].end < f.entries_[b.second].end;
   });
   uint64_t at = 0;
   for (const auto& [begin, name] : order) {
     const SafetensorsEntry& e = f.entries_[name];
     RTSEG_CHECK(e.begin == at, "{}: '{}' starts at byte {} of the data section, expected {} ({})",
-                source, name, e.begin, at, e.begin < at ? "it overlaps the previous tensor" : "a gap");
+                source, name, e.begin, at,
+                e.begin < at ? "it overlaps the previous tensor" : "a gap");
     at = e.end;
   }
   RTSEG_CHECK(at == data_size, "{}: the tensors cover {} bytes but the data section has {}", source,
@@ -162,7 +173,8 @@ SafetensorsFile SafetensorsFile::parse(std::vector<uint8_t> bytes, const std::st
 SafetensorsFile SafetensorsFile::read(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   RTSEG_CHECK(in.good(), "{}: cannot open ({})", path, std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
   RTSEG_CHECK(!in.bad(), "{}: read error", path);
   return parse(std::move(bytes), path);
 }
@@ -196,13 +208,20 @@ Tensor SafetensorsFile::tensor(const std::string& name) const {
   };
   const std::string& d = e.dtype;
   if (d == "F32" || d == "F64" || d == "I64" || d == "U8") {
-    const DType dt = d == "F32" ? DType::F32 : d == "F64" ? DType::F64 : d == "I64" ? DType::I64 : DType::U8;
+    const DType dt = d == "F32"   ? DType::F32
+                     : d == "F64" ? DType::F64
+                     : d == "I64" ? DType::I64
+                                  : DType::U8;
     Tensor t = Tensor::empty(e.shape, dt);
     if (n) std::memcpy(t.raw_data(), p, e.end - e.begin);
     return t;
   }
-  if (d == "F16") return widen(DType::F32, [&](int64_t i) { return half_to_float(load_le<uint16_t>(p + 2 * i)); });
-  if (d == "BF16") return widen(DType::F32, [&](int64_t i) { return bf16_to_float(load_le<uint16_t>(p + 2 * i)); });
+  if (d == "F16")
+    return widen(DType::F32,
+                 [&](int64_t i) { return half_to_float(load_le<uint16_t>(p + 2 * i)); });
+  if (d == "BF16")
+    return widen(DType::F32,
+                 [&](int64_t i) { return bf16_to_float(load_le<uint16_t>(p + 2 * i)); });
   if (d == "I32") return widen(DType::I64, [&](int64_t i) { return load_le<int32_t>(p + 4 * i); });
   if (d == "U32") return widen(DType::I64, [&](int64_t i) { return load_le<uint32_t>(p + 4 * i); });
   if (d == "I16") return widen(DType::I64, [&](int64_t i) { return load_le<int16_t>(p + 2 * i); });
@@ -220,17 +239,21 @@ std::vector<uint8_t> encode_safetensors(const std::vector<std::pair<std::string,
   uint64_t offset = 0;
   for (const auto& [name, t] : tensors) {
     RTSEG_CHECK(t.defined(), "safetensors: tensor '{}' is undefined", name);
-    RTSEG_CHECK(name != "__metadata__" && !name.empty(), "safetensors: invalid tensor name '{}'", name);
+    RTSEG_CHECK(name != "__metadata__" && !name.empty(), "safetensors: invalid tensor name '{}'",
+                name);
     RTSEG_CHECK(!header.contains(name), "safetensors: tensor name '{}' appears twice", name);
     Tensor h = t.detach().to(Device::cpu());
     if (!h.is_contiguous()) h = h.clone();
     const uint64_t size = static_cast<uint64_t>(h.numel()) * dtype_size(h.dtype());
-    header[name] = {{"dtype", file_dtype(h.dtype())}, {"shape", h.shape()}, {"data_offsets", {offset, offset + size}}};
+    header[name] = {{"dtype", file_dtype(h.dtype())},
+                    {"shape", h.shape()},
+                    {"data_offsets", {offset, offset + size}}};
     offset += size;
     hosts.push_back(h);
   }
   std::string text = header.dump();
-  text.append((8 - text.size() % 8) % 8, ' ');  // align the data section to 8 bytes, as the reference writer does
+  text.append((8 - text.size() % 8) % 8,
+              ' ');  // align the data section to 8 bytes, as the reference writer does
   std::vector<uint8_t> out(8 + text.size() + offset);
   const uint64_t len = text.size();
   std::memcpy(out.data(), &len, 8);
@@ -249,7 +272,8 @@ void write_file_atomically(const std::string& path, const std::vector<uint8_t>& 
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     RTSEG_CHECK(out.good(), "{}: cannot create ({})", tmp, std::strerror(errno));
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
     out.flush();
     if (!out.good()) {
       std::remove(tmp.c_str());

@@ -12,7 +12,8 @@ namespace rtseg {
 namespace {
 
 std::shared_ptr<TensorImpl> new_impl(const Shape& shape, DType dtype, Device device) {
-  for (int64_t d : shape) RTSEG_CHECK(d >= 0, "tensor: negative dimension in shape {}", shape_str(shape));
+  for (int64_t d : shape)
+    RTSEG_CHECK(d >= 0, "tensor: negative dimension in shape {}", shape_str(shape));
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = std::make_shared<Storage>(shape_numel(shape) * dtype_size(dtype), device);
   impl->shape = shape;
@@ -27,10 +28,11 @@ void copy_converting(const Tensor& dst, const Src* src, const Shape& src_strides
     if (dst.device().is_cpu()) {
       cpu::strided_copy(dst.data<scalar_t>(), dst.strides(), src, src_strides, dst.shape());
     } else {
-      RTSEG_CUDA_ONLY("copy_from",
-                      cuda::strided_copy(dst.data<scalar_t>(), make_strided_shape(dst.shape(), dst.strides()),
-                                         src, make_strided_shape(dst.shape(), src_strides), dst.numel(),
-                                         cuda::stream_of(dst.device().index)));
+      RTSEG_CUDA_ONLY(
+          "copy_from",
+          cuda::strided_copy(dst.data<scalar_t>(), make_strided_shape(dst.shape(), dst.strides()),
+                             src, make_strided_shape(dst.shape(), src_strides), dst.numel(),
+                             cuda::stream_of(dst.device().index)));
     }
   });
 }
@@ -172,14 +174,16 @@ void Tensor::copy_from(const Tensor& src) const {
   RTSEG_CHECK(src.shape() == shape(), "copy_from: source {} does not match destination {}",
               src.describe(), describe());
   if (src.device() != device()) {
-    RTSEG_CHECK(src.dtype() == dtype(), "copy_from: cross-device copy needs equal dtypes ({} -> {})",
-                src.describe(), describe());
+    RTSEG_CHECK(src.dtype() == dtype(),
+                "copy_from: cross-device copy needs equal dtypes ({} -> {})", src.describe(),
+                describe());
     Tensor moved = src.to(device());
     copy_from(moved);
     return;
   }
   RTSEG_CHECK(dim() <= kMaxDims, "copy_from: rank {} is above the supported {}", dim(), kMaxDims);
-  RTSEG_DISPATCH_ALL(src.dtype(), "copy_from", [&] { copy_converting(*this, src.data<scalar_t>(), src.strides()); });
+  RTSEG_DISPATCH_ALL(src.dtype(), "copy_from",
+                     [&] { copy_converting(*this, src.data<scalar_t>(), src.strides()); });
 }
 
 void Tensor::fill(double value) const {

@@ -72,18 +72,18 @@ class Tensor {
   T* data() const;
   void* raw_data() const;
   template <typename T>
-  std::vector<T> to_vector() const;  // contiguous copy to host, checked dtype
+  std::vector<T> to_vector() const;        // contiguous copy to host, checked dtype
   std::vector<double> to_doubles() const;  // any dtype, converted
   double item() const;                     // the single element of a 1-element tensor
 
   // ---- copies and views without autograd
-  Tensor clone() const;                 // deep contiguous copy, detached
-  Tensor detach() const;                // same storage, no autograd history
-  Tensor to(Device device) const;       // detached copy on another device (or *this)
-  Tensor to(DType dtype) const;         // detached converted copy (or *this)
+  Tensor clone() const;            // deep contiguous copy, detached
+  Tensor detach() const;           // same storage, no autograd history
+  Tensor to(Device device) const;  // detached copy on another device (or *this)
+  Tensor to(DType dtype) const;    // detached converted copy (or *this)
   // Elementwise copy into this tensor's memory (same shape; either side may be a strided view).
   void copy_from(const Tensor& src) const;
-  void fill(double value) const;        // in place; for initialisation, never on recorded tensors
+  void fill(double value) const;  // in place; for initialisation, never on recorded tensors
 
   // ---- autograd
   bool requires_grad() const;

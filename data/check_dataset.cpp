@@ -176,14 +176,17 @@ DatasetReport check_dataset(const Dataset& dataset, const CheckOptions& options)
   for (uint64_t c : report.class_pixels) class_pixels += c;
   const double ignored = labelled ? double(report.ignore_pixels) / double(labelled) : 0.0;
   if (labelled > 0 && class_pixels == 0) {
-    report.split_errors.push_back(fmt::format(
-        "not a single label pixel is a class: all {} are the ignore value {} (do the labels decode as "
-        "this dataset's? a colour list whose colours match nothing, or index labels read as colours)",
-        labelled, report.ignore_index));
+    report.split_errors.push_back(
+        fmt::format("not a single label pixel is a class: all {} are the ignore value {} (do the "
+                    "labels decode as "
+                    "this dataset's? a colour list whose colours match nothing, or index labels "
+                    "read as colours)",
+                    labelled, report.ignore_index));
   } else if (ignored > kHighIgnoredShare) {
-    report.split_warnings.push_back(fmt::format(
-        "{:.2f}% of the label pixels are the ignore value {}: check the label format if that is not expected",
-        100.0 * ignored, report.ignore_index));
+    report.split_warnings.push_back(
+        fmt::format("{:.2f}% of the label pixels are the ignore value {}: check the label format "
+                    "if that is not expected",
+                    100.0 * ignored, report.ignore_index));
   }
   return report;
 }

@@ -51,10 +51,11 @@ void check_label_values(const Sample& s, const DatasetInfo& info) {
     const int v = s.label.values[k];
     if ((v < 0 || v >= classes) && v != info.ignore_index) {
       data_fail(DataErrorKind::Value,
-                "label value {} at pixel (x {}, y {}) of the {}x{} label map as decoded from its file is neither a "
+                "label value {} at pixel (x {}, y {}) of the {}x{} label map as decoded from its "
+                "file is neither a "
                 "class id 0..{} nor the ignore value {}",
-                v, k % size_t(s.label.width), k / size_t(s.label.width), s.label.width, s.label.height,
-                classes - 1, info.ignore_index);
+                v, k % size_t(s.label.width), k / size_t(s.label.width), s.label.width,
+                s.label.height, classes - 1, info.ignore_index);
     }
   }
 }
@@ -114,7 +115,8 @@ Batch collate(const std::vector<Sample>& samples, Normalization normalization,
         const int v = s.label.values[k];
         if (check_labels && classes > 0 && (v < 0 || v >= classes) && v != info.ignore_index) {
           data_fail(DataErrorKind::Value,
-                    "sample '{}': label value {} at (x {}, y {}) after the pipeline is neither a class id "
+                    "sample '{}': label value {} at (x {}, y {}) after the pipeline is neither a "
+                    "class id "
                     "0..{} nor the ignore value {}",
                     s.name, v, k % size_t(w), k / size_t(w), classes - 1, info.ignore_index);
         }
@@ -175,7 +177,8 @@ DataLoader::Result DataLoader::build_batch(size_t number) const {
   try {
     for (size_t index : indices) {
       try {
-        samples.push_back(load_sample(*dataset_, pipeline_, index, options_.seed, epoch_, options_.check_labels));
+        samples.push_back(
+            load_sample(*dataset_, pipeline_, index, options_.seed, epoch_, options_.check_labels));
       } catch (...) {
         rethrow_with_context(fmt::format("loader: epoch {} batch {}: sample {} ({})", epoch_,
                                          number, index, dataset_->describe(index)));

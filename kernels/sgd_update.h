@@ -26,8 +26,7 @@ template <typename T>
 RTSEG_SGD_HD inline void sgd_update(T& p, T grad, T& buf, bool first_step, const SgdHyper& h) {
   T g = grad + static_cast<T>(h.weight_decay) * p;
   if (h.momentum != 0.0) {
-    buf = first_step ? g
-                     : static_cast<T>(h.momentum) * buf + static_cast<T>(1.0 - h.dampening) * g;
+    buf = first_step ? g : static_cast<T>(h.momentum) * buf + static_cast<T>(1.0 - h.dampening) * g;
     g = h.nesterov ? g + static_cast<T>(h.momentum) * buf : buf;
   }
   p -= static_cast<T>(h.lr) * g;

@@ -21,7 +21,9 @@ Tensor reported(OpCost::Kind kind, const Tensor& y) {
 
 }  // namespace
 
-Tensor PReLU::forward_impl(const Tensor& x) { return reported(OpCost::Kind::PReLU, prelu(x, weight)); }
+Tensor PReLU::forward_impl(const Tensor& x) {
+  return reported(OpCost::Kind::PReLU, prelu(x, weight));
+}
 Tensor ReLU::forward_impl(const Tensor& x) { return relu(x); }
 Tensor ReLU6::forward_impl(const Tensor& x) { return relu6(x); }
 Tensor LeakyReLU::forward_impl(const Tensor& x) {

@@ -6,9 +6,10 @@
 
 namespace rtseg {
 
-ChannelAttention::ChannelAttention(int64_t channels, int64_t hidden, Generator& gen) : channels_(channels) {
-  RTSEG_CHECK(channels > 0 && hidden > 0, "ChannelAttention: channels {} and hidden {} must be positive",
-              channels, hidden);
+ChannelAttention::ChannelAttention(int64_t channels, int64_t hidden, Generator& gen)
+    : channels_(channels) {
+  RTSEG_CHECK(channels > 0 && hidden > 0,
+              "ChannelAttention: channels {} and hidden {} must be positive", channels, hidden);
   channel_excitation = register_module("channel_excitation", std::make_shared<Sequential>());
   channel_excitation->push_back(std::make_shared<Linear>(channels, hidden, true, gen));
   channel_excitation->push_back(std::make_shared<ReLU>());
@@ -29,8 +30,8 @@ Tensor ChannelAttention::weights(const Tensor& x) {
 
 Tensor ChannelAttention::forward_impl(const Tensor& x) { return mul(x, weights(x)); }
 
-SpatialAttention::SpatialAttention(int64_t guidance_channels, int64_t kernel, bool bias, bool residual,
-                                   Generator& gen)
+SpatialAttention::SpatialAttention(int64_t guidance_channels, int64_t kernel, bool bias,
+                                   bool residual, Generator& gen)
     : guidance_channels_(guidance_channels), residual_(residual) {
   RTSEG_CHECK(guidance_channels >= 0 && kernel > 0 && kernel % 2 == 1,
               "SpatialAttention: needs guidance channels >= 0 and an odd kernel, got {} and {}",
@@ -45,10 +46,12 @@ SpatialAttention::SpatialAttention(int64_t guidance_channels, int64_t kernel, bo
 }
 
 Tensor SpatialAttention::attention_map(const Tensor& features, const Tensor& guidance) {
-  RTSEG_CHECK(features.dim() == 4, "SpatialAttention: features must be N×C×H×W, got {}", features.describe());
+  RTSEG_CHECK(features.dim() == 4, "SpatialAttention: features must be N×C×H×W, got {}",
+              features.describe());
   std::vector<Tensor> parts;
   if (guidance_channels_ > 0) {
-    RTSEG_CHECK(guidance.defined() && guidance.dim() == 4 && guidance.size(1) == guidance_channels_ &&
+    RTSEG_CHECK(guidance.defined() && guidance.dim() == 4 &&
+                    guidance.size(1) == guidance_channels_ &&
                     guidance.size(0) == features.size(0) && guidance.size(2) == features.size(2) &&
                     guidance.size(3) == features.size(3),
                 "SpatialAttention: guidance must be {}×{}×{}×{}, got {}", features.size(0),

@@ -34,7 +34,8 @@ class ChannelAttention : public Module {
 
 class SpatialAttention : public Module {
  public:
-  SpatialAttention(int64_t guidance_channels, int64_t kernel, bool bias, bool residual, Generator& gen);
+  SpatialAttention(int64_t guidance_channels, int64_t kernel, bool bias, bool residual,
+                   Generator& gen);
   // features: N×C×H×W; guidance: N×G×H×W (or undefined when G = 0).
   Tensor forward(const Tensor& features, const Tensor& guidance);
   // The one-channel attention map alone.

@@ -17,7 +17,8 @@ BatchNorm2d::BatchNorm2d(int64_t channels, double momentum, double eps)
 
 Tensor BatchNorm2d::forward_impl(const Tensor& x) {
   if (folded_) {
-    RTSEG_CHECK(!is_training(), "BatchNorm2d: folded into its conv; the model is for inference only");
+    RTSEG_CHECK(!is_training(),
+                "BatchNorm2d: folded into its conv; the model is for inference only");
     return x;
   }
   Tensor y = batch_norm(x, weight, bias, running_mean, running_var, is_training(), momentum_, eps_);

@@ -7,22 +7,26 @@
 namespace rtseg {
 
 Conv2d::Conv2d(const Conv2dOptions& o, Generator& gen) : options_(o) {
-  RTSEG_CHECK(o.in_channels > 0 && o.out_channels > 0 && o.kernel > 0 && o.groups > 0,
-              "Conv2d: channels, kernel and groups must be positive (in {}, out {}, kernel {}, groups {})",
-              o.in_channels, o.out_channels, o.kernel, o.groups);
+  RTSEG_CHECK(
+      o.in_channels > 0 && o.out_channels > 0 && o.kernel > 0 && o.groups > 0,
+      "Conv2d: channels, kernel and groups must be positive (in {}, out {}, kernel {}, groups {})",
+      o.in_channels, o.out_channels, o.kernel, o.groups);
   RTSEG_CHECK(o.in_channels % o.groups == 0 && o.out_channels % o.groups == 0,
-              "Conv2d: {} -> {} channels do not split into {} groups", o.in_channels, o.out_channels,
-              o.groups);
+              "Conv2d: {} -> {} channels do not split into {} groups", o.in_channels,
+              o.out_channels, o.groups);
   const Shape shape{o.out_channels, o.in_channels / o.groups, o.kernel, o.kernel};
   weight = register_parameter("weight", default_weight_init(shape, gen));
-  if (o.bias) bias = register_parameter("bias", default_bias_init(o.out_channels, fan_in_of(shape), gen));
+  if (o.bias)
+    bias = register_parameter("bias", default_bias_init(o.out_channels, fan_in_of(shape), gen));
 }
 
 void Conv2d::set_bias(const Tensor& values) {
-  RTSEG_CHECK(values.shape() == Shape{options_.out_channels}, "Conv2d.set_bias: expected {} values, got {}",
-              options_.out_channels, values.describe());
+  RTSEG_CHECK(values.shape() == Shape{options_.out_channels},
+              "Conv2d.set_bias: expected {} values, got {}", options_.out_channels,
+              values.describe());
   if (!bias.defined()) {
-    bias = register_parameter("bias", Tensor::zeros({options_.out_channels}, weight.dtype(), weight.device()));
+    bias = register_parameter(
+        "bias", Tensor::zeros({options_.out_channels}, weight.dtype(), weight.device()));
     options_.bias = true;
   }
   bias.copy_from(values.to(bias.dtype()).to(bias.device()));
@@ -49,7 +53,8 @@ Tensor Conv2d::forward_impl(const Tensor& x) {
   }
   OpCost cost{OpCost::Kind::Conv};
   cost.elements = y.numel();
-  cost.macs = y.numel() * (options_.in_channels / options_.groups) * options_.kernel * options_.kernel;
+  cost.macs =
+      y.numel() * (options_.in_channels / options_.groups) * options_.kernel * options_.kernel;
   cost.bias = bias.defined();
   report_cost(cost);
   return y;

@@ -5,9 +5,9 @@
 #include <set>
 
 #include "core/autograd.h"
+#include "core/ops.h"
 #include "core/profile.h"
 #include "layers/batch_norm.h"
-#include "core/ops.h"
 #include "layers/conv2d.h"
 
 namespace rtseg {
@@ -41,7 +41,8 @@ class DataflowTracer : public ForwardObserver {
 }  // namespace
 
 FoldReport fold_batchnorm(Module& net, const Shape& input_shape) {
-  RTSEG_CHECK(!net.is_training(), "fold_batchnorm: the net must be in eval mode (folding uses running statistics)");
+  RTSEG_CHECK(!net.is_training(),
+              "fold_batchnorm: the net must be in eval mode (folding uses running statistics)");
   DataflowTracer tracer;
   {
     ObserverGuard guard(&tracer);
@@ -78,7 +79,8 @@ FoldReport fold_batchnorm(Module& net, const Shape& input_shape) {
     auto in = tracer.inputs.find(bn);
     const TensorImpl* feed = in == tracer.inputs.end() ? nullptr : in->second;
     auto prod = feed ? tracer.producer.find(feed) : tracer.producer.end();
-    auto* conv = prod == tracer.producer.end() ? nullptr : dynamic_cast<Conv2d*>(modules[prod->second]);
+    auto* conv =
+        prod == tracer.producer.end() ? nullptr : dynamic_cast<Conv2d*>(modules[prod->second]);
     if (!conv || other_readers(feed, bn) != 0 || bn->is_folded()) {
       ++report.left_alone;
       report.unfolded.push_back(path);
@@ -90,9 +92,12 @@ FoldReport fold_batchnorm(Module& net, const Shape& input_shape) {
     std::vector<double> s(gamma.size());
     for (size_t i = 0; i < s.size(); ++i) s[i] = gamma[i] / std::sqrt(var[i] + bn->eps());
     const Tensor scale = Tensor::from_doubles(s, {k}, conv->weight.dtype(), conv->weight.device());
-    const Tensor old_bias = conv->bias.defined() ? conv->bias.detach() : Tensor::zeros({k}, conv->weight.dtype(), conv->weight.device());
+    const Tensor old_bias = conv->bias.defined()
+                                ? conv->bias.detach()
+                                : Tensor::zeros({k}, conv->weight.dtype(), conv->weight.device());
     const Tensor new_weight = mul(conv->weight.detach(), reshape(scale, {k, 1, 1, 1}));
-    const Tensor new_bias = add(mul(scale, sub(old_bias, bn->running_mean.detach())), bn->bias.detach());
+    const Tensor new_bias =
+        add(mul(scale, sub(old_bias, bn->running_mean.detach())), bn->bias.detach());
     conv->weight.copy_from(new_weight);
     conv->set_bias(new_bias);
     bn->mark_folded();

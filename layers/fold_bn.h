@@ -18,8 +18,8 @@
 namespace rtseg {
 
 struct FoldReport {
-  int folded = 0;        // conv→BN pairs merged
-  int left_alone = 0;    // BatchNorm2d modules that were not folded (no conv right before them)
+  int folded = 0;      // conv→BN pairs merged
+  int left_alone = 0;  // BatchNorm2d modules that were not folded (no conv right before them)
   std::vector<std::string> unfolded;  // their paths
 };
 

@@ -47,14 +47,18 @@ ModuleScope::~ModuleScope() {
 void Module::check_new_name(const std::string& name) const {
   RTSEG_CHECK(!name.empty() && name.find('.') == std::string::npos,
               "{}: invalid member name '{}' (non-empty, no dots)", type_name(), name);
-  for (const auto& [n, t] : parameters_) RTSEG_CHECK(n != name, "{}: '{}' registered twice", type_name(), name);
-  for (const auto& [n, t] : buffers_) RTSEG_CHECK(n != name, "{}: '{}' registered twice", type_name(), name);
-  for (const auto& [n, m] : children_) RTSEG_CHECK(n != name, "{}: '{}' registered twice", type_name(), name);
+  for (const auto& [n, t] : parameters_)
+    RTSEG_CHECK(n != name, "{}: '{}' registered twice", type_name(), name);
+  for (const auto& [n, t] : buffers_)
+    RTSEG_CHECK(n != name, "{}: '{}' registered twice", type_name(), name);
+  for (const auto& [n, m] : children_)
+    RTSEG_CHECK(n != name, "{}: '{}' registered twice", type_name(), name);
 }
 
 void Module::register_generator(const std::string& name, Generator* generator) {
   RTSEG_CHECK(generator != nullptr, "{}: generator '{}' is null", type_name(), name);
-  for (const auto& [n, g] : generators_) RTSEG_CHECK(n != name, "{}: generator '{}' registered twice", type_name(), name);
+  for (const auto& [n, g] : generators_)
+    RTSEG_CHECK(n != name, "{}: generator '{}' registered twice", type_name(), name);
   generators_.emplace_back(name, generator);
 }
 
@@ -125,7 +129,8 @@ std::vector<std::pair<std::string, Module*>> Module::named_children() const {
   return out;
 }
 
-std::vector<std::pair<std::string, Module*>> Module::named_modules(const std::string& prefix) const {
+std::vector<std::pair<std::string, Module*>> Module::named_modules(
+    const std::string& prefix) const {
   std::vector<std::pair<std::string, Module*>> out{{prefix, const_cast<Module*>(this)}};
   for (const auto& [n, m] : children_) {
     for (auto& entry : m->named_modules(join(prefix, n))) out.push_back(entry);

@@ -1,7 +1,6 @@
 #include "layers/state_dict.h"
 
 #include <cmath>
-
 #include <set>
 
 #include "core/autograd.h"
@@ -12,7 +11,8 @@ namespace rtseg {
 namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 void append_list(std::string& out, const char* label, const std::vector<std::string>& keys) {
@@ -26,8 +26,9 @@ void append_list(std::string& out, const char* label, const std::vector<std::str
 }  // namespace
 
 std::string LoadReport::summary() const {
-  std::string out = fmt::format("{} loaded, {} missing, {} unexpected, {} shape mismatches",
-                                loaded.size(), missing.size(), unexpected.size(), mismatched.size());
+  std::string out =
+      fmt::format("{} loaded, {} missing, {} unexpected, {} shape mismatches", loaded.size(),
+                  missing.size(), unexpected.size(), mismatched.size());
   if (!absent_optional.empty()) out += fmt::format(", {} optional absent", absent_optional.size());
   append_list(out, "missing", missing);
   append_list(out, "unexpected", unexpected);
@@ -58,11 +59,13 @@ int64_t count_non_finite(const Tensor& t) {
   return n;
 }
 
-LoadReport load_state_dict(Module& module, const std::map<std::string, Tensor>& source_in, bool strict) {
+LoadReport load_state_dict(Module& module, const std::map<std::string, Tensor>& source_in,
+                           bool strict) {
   std::map<std::string, Tensor> source;
   for (const auto& [key, t] : source_in) {
     const std::string k = strip_wrapper_prefixes(key);
-    RTSEG_CHECK(source.count(k) == 0, "load_state_dict: keys '{}' and another one both map to '{}'", key, k);
+    RTSEG_CHECK(source.count(k) == 0, "load_state_dict: keys '{}' and another one both map to '{}'",
+                key, k);
     source[k] = t;
   }
   LoadReport report;
@@ -71,19 +74,22 @@ LoadReport load_state_dict(Module& module, const std::map<std::string, Tensor>& 
   for (const auto& [key, dst] : module.state_dict()) {
     auto it = source.find(key);
     if (it == source.end()) {
-      (ends_with(key, "num_batches_tracked") ? report.absent_optional : report.missing).push_back(key);
+      (ends_with(key, "num_batches_tracked") ? report.absent_optional : report.missing)
+          .push_back(key);
       continue;
     }
     used.insert(key);
     const Tensor& src = it->second;
     if (src.shape() != dst.shape()) {
-      report.mismatched.push_back(fmt::format("{}: model {} vs source {}", key, shape_str(dst.shape()),
-                                              shape_str(src.shape())));
+      report.mismatched.push_back(fmt::format("{}: model {} vs source {}", key,
+                                              shape_str(dst.shape()), shape_str(src.shape())));
       continue;
     }
     if (const int64_t bad = count_non_finite(src)) {
-      fail("load_state_dict: '{}' holds {} non-finite value{} (NaN or Inf) of {}; refusing these weights", key,
-           bad, bad == 1 ? "" : "s", src.numel());
+      fail(
+          "load_state_dict: '{}' holds {} non-finite value{} (NaN or Inf) of {}; refusing these "
+          "weights",
+          key, bad, bad == 1 ? "" : "s", src.numel());
     }
     report.loaded.push_back(key);
     copies.emplace_back(dst, src);

@@ -16,7 +16,8 @@ struct LoadReport {
   std::vector<std::string> loaded;
   std::vector<std::string> missing;     // in the module, not in the source
   std::vector<std::string> unexpected;  // in the source, not in the module
-  std::vector<std::string> mismatched;  // both, with different shapes: "key: model [..] vs file [..]"
+  std::vector<std::string>
+      mismatched;  // both, with different shapes: "key: model [..] vs file [..]"
   // num_batches_tracked is optional (checkpoints older than PyTorch 0.4.1 lack it): such keys go
   // here instead of `missing`.
   std::vector<std::string> absent_optional;
@@ -33,9 +34,11 @@ int64_t count_non_finite(const Tensor& t);
 
 // Copies `source` tensors into the module's parameters and buffers (converting dtype and moving
 // to the tensor's device). A tensor to be loaded holding NaN or Inf refuses the load (strict or
-// not) with an Error naming it: such weights would predict nothing and report numbers. strict: any missing, unexpected or mismatched key refuses the whole
-// load with an Error carrying the report. Non-strict: loads what matches and reports the rest.
-LoadReport load_state_dict(Module& module, const std::map<std::string, Tensor>& source, bool strict);
+// not) with an Error naming it: such weights would predict nothing and report numbers. strict: any
+// missing, unexpected or mismatched key refuses the whole load with an Error carrying the report.
+// Non-strict: loads what matches and reports the rest.
+LoadReport load_state_dict(Module& module, const std::map<std::string, Tensor>& source,
+                           bool strict);
 
 // Reads a safetensors file and loads it as above.
 LoadReport load_safetensors(Module& module, const std::string& path, bool strict);

@@ -9,7 +9,8 @@ std::shared_ptr<Upsample> Upsample::by_factor(int64_t factor, Mode mode, bool al
   return std::shared_ptr<Upsample>(new Upsample(factor, 0, 0, mode, align_corners));
 }
 
-std::shared_ptr<Upsample> Upsample::to_size(int64_t out_h, int64_t out_w, Mode mode, bool align_corners) {
+std::shared_ptr<Upsample> Upsample::to_size(int64_t out_h, int64_t out_w, Mode mode,
+                                            bool align_corners) {
   RTSEG_CHECK(out_h > 0 && out_w > 0, "Upsample: size must be positive, got {}x{}", out_h, out_w);
   return std::shared_ptr<Upsample>(new Upsample(0, out_h, out_w, mode, align_corners));
 }

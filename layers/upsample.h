@@ -11,7 +11,8 @@ class Upsample : public Module {
   enum class Mode { Bilinear, Nearest };
   // factor > 0: output = factor × input size; else out_h × out_w.
   static std::shared_ptr<Upsample> by_factor(int64_t factor, Mode mode, bool align_corners);
-  static std::shared_ptr<Upsample> to_size(int64_t out_h, int64_t out_w, Mode mode, bool align_corners);
+  static std::shared_ptr<Upsample> to_size(int64_t out_h, int64_t out_w, Mode mode,
+                                           bool align_corners);
   Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "Upsample"; }
 

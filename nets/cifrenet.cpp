@@ -26,9 +26,12 @@ MultiScaleContext::MultiScaleContext(int64_t channels, int64_t image_channels,
   pool->push_back(make_conv(channels, image_channels, 1, gen, 1, 0, 1, 1, true));
   pool->push_back(std::make_shared<BatchNorm2d>(image_channels));
   pool->push_back(std::make_shared<LeakyReLU>(0.1));
-  conv_small = register_module("conv_small", std::make_shared<DenseSemanticPyramid>(channels, channels, dilations[0], 4, gen));
-  conv_middle = register_module("conv_middle", std::make_shared<DenseSemanticPyramid>(channels, channels, dilations[1], 4, gen));
-  conv_larger = register_module("conv_larger", std::make_shared<DenseSemanticPyramid>(channels, channels, dilations[2], 4, gen));
+  conv_small = register_module("conv_small", std::make_shared<DenseSemanticPyramid>(
+                                                 channels, channels, dilations[0], 4, gen));
+  conv_middle = register_module("conv_middle", std::make_shared<DenseSemanticPyramid>(
+                                                   channels, channels, dilations[1], 4, gen));
+  conv_larger = register_module("conv_larger", std::make_shared<DenseSemanticPyramid>(
+                                                   channels, channels, dilations[2], 4, gen));
 }
 
 Tensor MultiScaleContext::forward_impl(const Tensor& x) {
@@ -58,7 +61,8 @@ CifreNet::CifreNet(const CifreNetConfig& c) : config_(c) {
   LRM->push_back(std::make_shared<BNPReLU>(32));
   LRM->push_back(make_conv(32, 160, 1, gen, 1, 0, 1, 1, true));
   LRM->push_back(std::make_shared<BNPReLU>(160));
-  multi_scale = register_module("multi_scale", std::make_shared<MultiScaleContext>(320, 80, c.dsp_dilations, gen));
+  multi_scale = register_module("multi_scale",
+                                std::make_shared<MultiScaleContext>(320, 80, c.dsp_dilations, gen));
   attention = register_module("attention", std::make_shared<ChannelAttention>(160, 10, gen));
   final = register_module("final", std::make_shared<Sequential>());
   final->push_back(make_conv(400, 256, 1, gen, 1, 0, 1, 16, true));
@@ -70,7 +74,8 @@ CifreNet::CifreNet(const CifreNetConfig& c) : config_(c) {
 }
 
 Tensor CifreNet::forward_eighth(const Tensor& x) {
-  RTSEG_CHECK(x.dim() == 4 && x.size(1) == 3, "CIFReNet: input must be N×3×H×W, got {}", x.describe());
+  RTSEG_CHECK(x.dim() == 4 && x.size(1) == 3, "CIFReNet: input must be N×3×H×W, got {}",
+              x.describe());
   Tensor f3 = mod4->forward(mod3->forward(mod2->forward(mod1->forward(x))));
   Tensor f6 = mod7->forward(mod6->forward(mod5->forward(f3)));
   // Long-skip refinement: the stage-3 features, refined and gated by attention from stage 6.

@@ -31,7 +31,8 @@ struct CifreNetConfig {
 
 class MultiScaleContext : public Module {
  public:
-  MultiScaleContext(int64_t channels, int64_t image_channels, const DspDilations& dilations, Generator& gen);
+  MultiScaleContext(int64_t channels, int64_t image_channels, const DspDilations& dilations,
+                    Generator& gen);
   Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "MultiScaleContext"; }
   std::shared_ptr<Sequential> pool;

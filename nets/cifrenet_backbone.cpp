@@ -23,8 +23,9 @@ void map_block(std::vector<std::pair<std::string, std::string>>& out, const std:
     const char* torchvision;
     const char* torchvision_t1;  // nullptr: absent in torchvision's t = 1 block
   };
-  const Layer layers[] = {{0, false, "0.0", nullptr}, {1, true, "0.1", nullptr}, {3, false, "1.0", "0.0"},
-                          {4, true, "1.1", "0.1"},   {6, false, "2", "1"},       {7, true, "3", "2"}};
+  const Layer layers[] = {{0, false, "0.0", nullptr}, {1, true, "0.1", nullptr},
+                          {3, false, "1.0", "0.0"},   {4, true, "1.1", "0.1"},
+                          {6, false, "2", "1"},       {7, true, "3", "2"}};
   for (const Layer& l : layers) {
     std::string src;
     if (source == BackboneSource::LightNet) {
@@ -48,14 +49,17 @@ void map_block(std::vector<std::pair<std::string, std::string>>& out, const std:
 std::vector<std::pair<std::string, std::string>> cifrenet_backbone_key_map(BackboneSource source) {
   std::vector<std::pair<std::string, std::string>> out;
   out.emplace_back("mod1.0.weight", "features.0.0.weight");
-  for (const char* f : kBnFields) out.emplace_back(std::string("mod1.1.") + f, std::string("features.0.1.") + f);
+  for (const char* f : kBnFields)
+    out.emplace_back(std::string("mod1.1.") + f, std::string("features.0.1.") + f);
   map_block(out, "mod2", "features.1", source, true);
   // Stages mod3…mod7 with their block counts; features are numbered on from 2; mod8 is one block.
-  const std::pair<const char*, int> stages[] = {{"mod3", 2}, {"mod4", 3}, {"mod5", 4}, {"mod6", 3}, {"mod7", 3}};
+  const std::pair<const char*, int> stages[] = {
+      {"mod3", 2}, {"mod4", 3}, {"mod5", 4}, {"mod6", 3}, {"mod7", 3}};
   int feature = 2;
   for (const auto& [stage, blocks] : stages) {
     for (int b = 0; b < blocks; ++b, ++feature) {
-      map_block(out, std::string(stage) + "." + std::to_string(b), "features." + std::to_string(feature), source, false);
+      map_block(out, std::string(stage) + "." + std::to_string(b),
+                "features." + std::to_string(feature), source, false);
     }
   }
   map_block(out, "mod8", "features." + std::to_string(feature), source, false);
@@ -75,8 +79,9 @@ LoadReport load_cifrenet_backbone(CifreNet& net, const std::string& path, Backbo
   for (const auto& [dst, src] : cifrenet_backbone_key_map(source)) {
     auto it = stripped.find(src);
     if (it == stripped.end()) {
-      (src.size() >= 19 && src.compare(src.size() - 19, 19, "num_batches_tracked") == 0 ? report.absent_optional
-                                                                                         : report.missing)
+      (src.size() >= 19 && src.compare(src.size() - 19, 19, "num_batches_tracked") == 0
+           ? report.absent_optional
+           : report.missing)
           .push_back(dst + " <- " + src);
       continue;
     }

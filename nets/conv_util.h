@@ -9,7 +9,8 @@ namespace rtseg {
 
 inline std::shared_ptr<Conv2d> make_conv(int64_t in, int64_t out, int64_t kernel, Generator& gen,
                                          int64_t stride = 1, int64_t padding = 0,
-                                         int64_t dilation = 1, int64_t groups = 1, bool bias = false) {
+                                         int64_t dilation = 1, int64_t groups = 1,
+                                         bool bias = false) {
   Conv2dOptions o;
   o.in_channels = in;
   o.out_channels = out;

@@ -8,10 +8,12 @@
 
 namespace rtseg {
 
-DenseSemanticPyramid::DenseSemanticPyramid(int64_t in, int64_t out, const std::array<int64_t, 4>& dilations,
-                                           int64_t groups, Generator& gen)
+DenseSemanticPyramid::DenseSemanticPyramid(int64_t in, int64_t out,
+                                           const std::array<int64_t, 4>& dilations, int64_t groups,
+                                           Generator& gen)
     : groups_(groups), residual_(in == out) {
-  RTSEG_CHECK(out % 5 == 0, "DenseSemanticPyramid: {} output channels do not split into 4 paths + pool", out);
+  RTSEG_CHECK(out % 5 == 0,
+              "DenseSemanticPyramid: {} output channels do not split into 4 paths + pool", out);
   const int64_t m = out / 5;  // = round(0.2·out)
   down = register_module("down", std::make_shared<Sequential>());
   down->push_back(make_conv(in, m, 1, gen, 1, 0, 1, groups));

@@ -7,8 +7,8 @@
 #include <array>
 #include <memory>
 
-#include "layers/activation.h"
 #include "core/random.h"
+#include "layers/activation.h"
 #include "layers/sequential.h"
 
 namespace rtseg {
@@ -16,8 +16,8 @@ namespace rtseg {
 class DenseSemanticPyramid : public Module {
  public:
   // reduced = round(ratio·out) channels per path; 4 paths + pool make 5·reduced = out.
-  DenseSemanticPyramid(int64_t in, int64_t out, const std::array<int64_t, 4>& dilations, int64_t groups,
-                       Generator& gen);
+  DenseSemanticPyramid(int64_t in, int64_t out, const std::array<int64_t, 4>& dilations,
+                       int64_t groups, Generator& gen);
   Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "DenseSemanticPyramid"; }
 

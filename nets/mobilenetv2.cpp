@@ -32,8 +32,8 @@ std::shared_ptr<Sequential> inverted_residual_stage(int64_t cin, int64_t cout, i
                                                     int64_t dilation, Generator& gen) {
   auto stage = std::make_shared<Sequential>();
   for (int64_t i = 0; i < count; ++i) {
-    stage->push_back(std::make_shared<InvertedResidual>(i == 0 ? cin : cout, cout, i == 0 ? stride : 1,
-                                                        expansion, dilation, gen));
+    stage->push_back(std::make_shared<InvertedResidual>(
+        i == 0 ? cin : cout, cout, i == 0 ? stride : 1, expansion, dilation, gen));
   }
   return stage;
 }

@@ -44,7 +44,9 @@ MacCounts convert(const OpCost& c) {
 // Attributes every op's cost to the innermost module running it.
 class SummaryObserver : public ForwardObserver {
  public:
-  void on_op(const OpCost& cost) override { own[stack.empty() ? nullptr : stack.back()] += convert(cost); }
+  void on_op(const OpCost& cost) override {
+    own[stack.empty() ? nullptr : stack.back()] += convert(cost);
+  }
   void on_enter(const void* owner, const Tensor*) override { stack.push_back(owner); }
   void on_exit(const void* owner, const Tensor* output) override {
     if (!stack.empty()) stack.pop_back();
@@ -80,8 +82,9 @@ ModelSummary summarize(Module& net, const Shape& input) {
   {
     ObserverGuard guard(&observer);
     autograd::NoGradGuard no_grad;
-    Tensor x = Tensor::zeros(input, net.parameters().empty() ? DType::F32 : net.parameters()[0].dtype(),
-                             net.parameters().empty() ? Device::cpu() : net.parameters()[0].device());
+    Tensor x =
+        Tensor::zeros(input, net.parameters().empty() ? DType::F32 : net.parameters()[0].dtype(),
+                      net.parameters().empty() ? Device::cpu() : net.parameters()[0].device());
     Tensor y = net.forward(x);
   }
   net.train(was_training);
@@ -109,14 +112,16 @@ ModelSummary summarize(Module& net, const Shape& input) {
 }
 
 std::string format_summary(const ModelSummary& s, int max_depth) {
-  std::string out = fmt::format("{:<44} {:<22} {:<20} {:>12} {:>12} {:>12} {:>12}\n", "module", "type",
-                                "output", "params", "conv MACs", "thop-2021", "thop-2022");
+  std::string out = fmt::format("{:<44} {:<22} {:<20} {:>12} {:>12} {:>12} {:>12}\n", "module",
+                                "type", "output", "params", "conv MACs", "thop-2021", "thop-2022");
   for (const ModuleSummary& m : s.modules) {
     if (m.depth > max_depth) continue;
-    const std::string name = m.path.empty() ? "(total)" : std::string(2 * (m.depth - 1), ' ') + m.path;
+    const std::string name =
+        m.path.empty() ? "(total)" : std::string(2 * (m.depth - 1), ' ') + m.path;
     out += fmt::format("{:<44} {:<22} {:<20} {:>12} {:>12} {:>12} {:>12}\n", name, m.type,
-                       m.output.empty() ? "-" : shape_str(m.output), m.params, format_count(m.macs.conv),
-                       format_count(m.macs.thop2021), format_count(m.macs.thop2022));
+                       m.output.empty() ? "-" : shape_str(m.output), m.params,
+                       format_count(m.macs.conv), format_count(m.macs.thop2021),
+                       format_count(m.macs.thop2022));
   }
   return out;
 }
@@ -125,14 +130,18 @@ std::string summary_json(const ModelSummary& s) {
   nlohmann::ordered_json j;
   j["input"] = s.input;
   j["params"] = s.total().params;
-  j["macs"] = {{"conv", s.total().macs.conv}, {"thop2021", s.total().macs.thop2021}, {"thop2022", s.total().macs.thop2022}};
+  j["macs"] = {{"conv", s.total().macs.conv},
+               {"thop2021", s.total().macs.thop2021},
+               {"thop2022", s.total().macs.thop2022}};
   nlohmann::ordered_json mods = nlohmann::ordered_json::array();
   for (const ModuleSummary& m : s.modules) {
-    mods.push_back({{"path", m.path},
-                    {"type", m.type},
-                    {"output", m.output},
-                    {"params", m.params},
-                    {"macs", {{"conv", m.macs.conv}, {"thop2021", m.macs.thop2021}, {"thop2022", m.macs.thop2022}}}});
+    mods.push_back(
+        {{"path", m.path},
+         {"type", m.type},
+         {"output", m.output},
+         {"params", m.params},
+         {"macs",
+          {{"conv", m.macs.conv}, {"thop2021", m.macs.thop2021}, {"thop2022", m.macs.thop2022}}}});
   }
   j["modules"] = mods;
   return j.dump(2);

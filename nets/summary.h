@@ -26,10 +26,10 @@ struct MacCounts {
 struct ModuleSummary {
   std::string path;  // "" for the whole net
   std::string type;
-  int depth = 0;     // number of dots + 1 (0 for the whole net)
-  Shape output;      // empty when the module produced no single tensor
+  int depth = 0;  // number of dots + 1 (0 for the whole net)
+  Shape output;   // empty when the module produced no single tensor
   int64_t params = 0;
-  MacCounts macs;    // the module and everything inside it
+  MacCounts macs;  // the module and everything inside it
 };
 
 struct ModelSummary {

@@ -45,7 +45,8 @@ std::vector<std::string> optimizer_param_names(const Module& model, const SGD& o
   for (const ParamGroup& g : optimizer.groups()) {
     for (const Tensor& p : g.params) {
       auto it = names.find(p.impl_ptr().get());
-      RTSEG_CHECK(it != names.end(), "checkpoint: the optimizer holds a tensor that is not a parameter of the model");
+      RTSEG_CHECK(it != names.end(),
+                  "checkpoint: the optimizer holds a tensor that is not a parameter of the model");
       out.push_back(it->second);
     }
   }
@@ -92,7 +93,8 @@ void save_checkpoint(const std::string& path, const Module& model, const SGD& op
   meta["config"] = position.config;
   meta["optimizer/steps"] = std::to_string(optimizer.steps_taken());
   for (size_t g = 0; g < optimizer.groups().size(); ++g) {
-    meta[fmt::format("optimizer/group{}/lr", g)] = fmt::format("{:.17g}", optimizer.groups()[g].hyper.lr);
+    meta[fmt::format("optimizer/group{}/lr", g)] =
+        fmt::format("{:.17g}", optimizer.groups()[g].hyper.lr);
   }
   for (const auto& [name, gen] : generators) meta["rng/" + name] = encode_generator(*gen);
   write_safetensors(path, tensors, meta);
@@ -104,7 +106,7 @@ bool is_training_checkpoint(const SafetensorsFile& file) {
 }
 
 TrainingPosition load_checkpoint(const std::string& path, Module& model, SGD& optimizer,
-                                  const NamedGenerators& generators) {
+                                 const NamedGenerators& generators) {
   SafetensorsFile file = SafetensorsFile::read(path);
   const auto& meta = file.metadata();
   RTSEG_CHECK(meta.count("format") && meta.at("format") == kCheckpointFormat,
@@ -123,16 +125,20 @@ TrainingPosition load_checkpoint(const std::string& path, Module& model, SGD& op
   }
   const std::vector<std::string> names = optimizer_param_names(model, optimizer);
   std::vector<Tensor> params;
-  for (const ParamGroup& g : optimizer.groups()) params.insert(params.end(), g.params.begin(), g.params.end());
+  for (const ParamGroup& g : optimizer.groups())
+    params.insert(params.end(), g.params.begin(), g.params.end());
   for (const auto& [name, t] : momentum) {
     const auto it = std::find(names.begin(), names.end(), name);
-    RTSEG_CHECK(it != names.end(), "{}: momentum for '{}', which the optimizer does not hold", path, name);
+    RTSEG_CHECK(it != names.end(), "{}: momentum for '{}', which the optimizer does not hold", path,
+                name);
     const Tensor& p = params[it - names.begin()];
     RTSEG_CHECK(t.shape() == p.shape(), "{}: momentum of '{}' is {} but the parameter is {}", path,
                 name, shape_str(t.shape()), shape_str(p.shape()));
     const int64_t bad = count_non_finite(t);
-    RTSEG_CHECK(bad == 0, "{}: the momentum of '{}' holds {} non-finite value{} (NaN or Inf) of {}; refusing "
-                "this checkpoint", path, name, bad, bad == 1 ? "" : "s", t.numel());
+    RTSEG_CHECK(bad == 0,
+                "{}: the momentum of '{}' holds {} non-finite value{} (NaN or Inf) of {}; refusing "
+                "this checkpoint",
+                path, name, bad, bad == 1 ? "" : "s", t.numel());
   }
   std::vector<Generator::State> states;
   for (const auto& [name, gen] : generators) {
@@ -141,16 +147,22 @@ TrainingPosition load_checkpoint(const std::string& path, Module& model, SGD& op
   const size_t groups = optimizer.groups().size();
   std::vector<double> lrs;
   for (size_t g = 0; g < groups; ++g) {
-    lrs.push_back(parse_double(metadata_value(meta, fmt::format("optimizer/group{}/lr", g), path), "lr", path));
-    RTSEG_CHECK(std::isfinite(lrs.back()) && lrs.back() >= 0, "{}: the learning rate of group {} is {}; refusing "
-                "this checkpoint", path, g, lrs.back());
+    lrs.push_back(parse_double(metadata_value(meta, fmt::format("optimizer/group{}/lr", g), path),
+                               "lr", path));
+    RTSEG_CHECK(std::isfinite(lrs.back()) && lrs.back() >= 0,
+                "{}: the learning rate of group {} is {}; refusing "
+                "this checkpoint",
+                path, g, lrs.back());
   }
   TrainingPosition pos;
-  pos.epoch = static_cast<int64_t>(parse_double(metadata_value(meta, "epoch", path), "epoch", path));
-  pos.iteration = static_cast<int64_t>(parse_double(metadata_value(meta, "iteration", path), "iteration", path));
+  pos.epoch =
+      static_cast<int64_t>(parse_double(metadata_value(meta, "epoch", path), "epoch", path));
+  pos.iteration = static_cast<int64_t>(
+      parse_double(metadata_value(meta, "iteration", path), "iteration", path));
   pos.best_metric = parse_double(metadata_value(meta, "best_metric", path), "best_metric", path);
   pos.config = metadata_value(meta, "config", path);
-  const int64_t steps = static_cast<int64_t>(parse_double(metadata_value(meta, "optimizer/steps", path), "steps", path));
+  const int64_t steps = static_cast<int64_t>(
+      parse_double(metadata_value(meta, "optimizer/steps", path), "steps", path));
   // The model load validates its names and shapes before it writes anything.
   try {
     load_state_dict(model, model_tensors, true);

@@ -13,7 +13,8 @@ SGD::SGD(std::vector<ParamGroup> groups) : groups_(std::move(groups)) {
     const SgdHyper& h = g.hyper;
     RTSEG_CHECK(h.lr >= 0, "SGD: group {} has a negative learning rate {}", gi, h.lr);
     RTSEG_CHECK(h.momentum >= 0, "SGD: group {} has a negative momentum {}", gi, h.momentum);
-    RTSEG_CHECK(h.weight_decay >= 0, "SGD: group {} has a negative weight decay {}", gi, h.weight_decay);
+    RTSEG_CHECK(h.weight_decay >= 0, "SGD: group {} has a negative weight decay {}", gi,
+                h.weight_decay);
     RTSEG_CHECK(!h.nesterov || (h.momentum > 0 && h.dampening == 0),
                 "SGD: group {}: Nesterov momentum needs momentum > 0 and zero dampening", gi);
     g.initial_lr = h.lr;

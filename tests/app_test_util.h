@@ -2,13 +2,13 @@
 // errors, and a tiny training recipe.
 #pragma once
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "apps/commands.h"
 #include "test_data_fixtures.h"
@@ -22,9 +22,9 @@ struct CliResult {
 
 inline CliResult rtseg_cli(const std::vector<std::string>& args) {
   using namespace rtseg::app;
-  static const std::vector<CommandAdder> commands = {add_train_command,   add_eval_command,
-                                                     add_predict_command, add_summary_command,
-                                                     add_convert_command, add_check_dataset_command};
+  static const std::vector<CommandAdder> commands = {
+      add_train_command,   add_eval_command,    add_predict_command,
+      add_summary_command, add_convert_command, add_check_dataset_command};
   std::ostringstream out, err;
   CliResult r;
   r.status = run_cli(args, commands, out, err, false);
@@ -35,9 +35,11 @@ inline CliResult rtseg_cli(const std::vector<std::string>& args) {
 
 // A failure: non-zero status and exactly one line on stderr that starts with "error:" and holds
 // `fragment`.
-inline void require_one_line_error(const std::vector<std::string>& args, const std::string& fragment) {
+inline void require_one_line_error(const std::vector<std::string>& args,
+                                   const std::string& fragment) {
   const CliResult r = rtseg_cli(args);
-  INFO("args: " << fmt::format("{}", fmt::join(args, " ")) << "\nstderr: " << r.err << "\nstdout: " << r.out);
+  INFO("args: " << fmt::format("{}", fmt::join(args, " ")) << "\nstderr: " << r.err
+                << "\nstdout: " << r.out);
   REQUIRE(r.status != 0);
   REQUIRE(r.err.rfind("error: ", 0) == 0);
   REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);

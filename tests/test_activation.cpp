@@ -9,11 +9,13 @@ TEST_CASE("activation values", "[activation]") {
   require_values(relu(x), {0, 0, 0, 0.5, 6, 8});
   require_values(relu6(x), {0, 0, 0, 0.5, 6, 6});
   require_values(leaky_relu(x, 0.1), {-0.7, -0.1, 0, 0.5, 6, 8});
-  require_values(sigmoid(x), {1 / (1 + std::exp(7.0)), 1 / (1 + std::exp(1.0)), 0.5,
-                              1 / (1 + std::exp(-0.5)), 1 / (1 + std::exp(-6.0)), 1 / (1 + std::exp(-8.0))},
+  require_values(sigmoid(x),
+                 {1 / (1 + std::exp(7.0)), 1 / (1 + std::exp(1.0)), 0.5, 1 / (1 + std::exp(-0.5)),
+                  1 / (1 + std::exp(-6.0)), 1 / (1 + std::exp(-8.0))},
                  1e-12);
-  require_values(tanh(x), {std::tanh(-7.0), std::tanh(-1.0), 0, std::tanh(0.5), std::tanh(6.0), std::tanh(8.0)},
-                 1e-12);
+  require_values(
+      tanh(x),
+      {std::tanh(-7.0), std::tanh(-1.0), 0, std::tanh(0.5), std::tanh(6.0), std::tanh(8.0)}, 1e-12);
   // Large magnitudes neither overflow nor produce NaN.
   require_values(sigmoid(Tensor::from_doubles({-1000, 1000}, {2})), {0, 1});
 }

@@ -73,27 +73,36 @@ TEST_CASE("config: the resolved YAML reads back to the same values", "[app][conf
   REQUIRE(diff[0].first == "model.name");
 }
 
-TEST_CASE("config: unknown keys, wrong types and bad YAML are errors naming the source", "[app][config]") {
+TEST_CASE("config: unknown keys, wrong types and bad YAML are errors naming the source",
+          "[app][config]") {
   Config c(small_schema());
   require_error([&] { c.merge_yaml_text("train:\n  lrr: 0.1\n", "x.yaml"); },
-                "x.yaml: unknown key 'train.lrr' (did you mean 'train.lr'?); valid keys: model.name, train.lr");
+                "x.yaml: unknown key 'train.lrr' (did you mean 'train.lr'?); valid keys: "
+                "model.name, train.lr");
   require_error([&] { c.apply_override("trian.lr=1"); }, "unknown key 'trian.lr'");
   require_error([&] { c.merge_yaml_text("bogus: 1\n", "y.yaml"); }, "y.yaml: unknown key 'bogus'");
   require_error([&] { c.merge_yaml_text("train: 5\n", "z.yaml"); }, "z.yaml: 'train' is a section");
-  require_error([&] { c.apply_override("train.lr=fast"); }, "train.lr: expected a number, got 'fast'");
-  require_error([&] { c.apply_override("train.iterations=1.5"); }, "train.iterations: expected an integer");
+  require_error([&] { c.apply_override("train.lr=fast"); },
+                "train.lr: expected a number, got 'fast'");
+  require_error([&] { c.apply_override("train.iterations=1.5"); },
+                "train.iterations: expected an integer");
   require_error([&] { c.apply_override("train.nesterov=maybe"); }, "expected true or false");
   require_error([&] { c.apply_override("data.crop=5"); }, "data.crop: expected a list of integers");
   require_error([&] { c.apply_override("data.crop=[1, x]"); }, "a list holding 'x'");
   require_error([&] { c.apply_override("train.lr"); }, "is not KEY=VALUE");
-  require_error([&] { c.merge_yaml_text("train: [unclosed\n", "bad.yaml"); }, "bad.yaml: not valid YAML");
-  require_error([&] { c.merge_yaml_text("- a\n- b\n", "list.yaml"); }, "list.yaml: expected a map of sections");
-  require_error([&] { c.merge_yaml_file("/nonexistent/config.yaml"); }, "'/nonexistent/config.yaml' cannot be read");
+  require_error([&] { c.merge_yaml_text("train: [unclosed\n", "bad.yaml"); },
+                "bad.yaml: not valid YAML");
+  require_error([&] { c.merge_yaml_text("- a\n- b\n", "list.yaml"); },
+                "list.yaml: expected a map of sections");
+  require_error([&] { c.merge_yaml_file("/nonexistent/config.yaml"); },
+                "'/nonexistent/config.yaml' cannot be read");
   // A key given twice: YAML lets the first win in silence; here it is an error naming both lines.
-  require_error([&] { c.merge_yaml_text("train:\n  lr: 0.1\n  iterations: 3\n  lr: 0.2\n", "dup.yaml"); },
-                "dup.yaml: 'train.lr' is set twice, on lines 2 and 4");
-  require_error([&] { c.merge_yaml_text("train:\n  lr: 1\ndata: {}\ntrain:\n  lr: 2\n", "sec.yaml"); },
-                "sec.yaml: 'train' is set twice, on lines 1 and 4");
+  require_error(
+      [&] { c.merge_yaml_text("train:\n  lr: 0.1\n  iterations: 3\n  lr: 0.2\n", "dup.yaml"); },
+      "dup.yaml: 'train.lr' is set twice, on lines 2 and 4");
+  require_error(
+      [&] { c.merge_yaml_text("train:\n  lr: 1\ndata: {}\ntrain:\n  lr: 2\n", "sec.yaml"); },
+      "sec.yaml: 'train' is set twice, on lines 1 and 4");
   require_error([&] { c.merge_yaml_text("train.lr: 1\ntrain:\n  lr: 2\n", "dot.yaml"); },
                 "dot.yaml: 'train.lr' is set twice, on lines 1 and 3");
   // A failed merge never leaves a value of the wrong type behind.
@@ -110,23 +119,32 @@ TEST_CASE("experiment: values are checked for their meaning", "[app][config]") {
   REQUIRE(read_experiment(Config(experiment_schema())).model.variant == "cityscapes");
   REQUIRE(with("data.dataset=camvid960").model.variant == "camvid");
   REQUIRE(with("data.dataset=helen").model.variant == "helen");
-  REQUIRE(read_experiment(Config(experiment_schema()), "configs/abc.yaml").output_dir == "runs/abc");
-  require_error([&] { with("data.dataset=kitti"); }, "data.dataset must be one of synthetic, camvid");
+  REQUIRE(read_experiment(Config(experiment_schema()), "configs/abc.yaml").output_dir ==
+          "runs/abc");
+  require_error([&] { with("data.dataset=kitti"); },
+                "data.dataset must be one of synthetic, camvid");
   require_error([&] { with("train.batch_size=0"); }, "train.batch_size must be >= 1");
   require_error([&] { with("train.lr=-1"); }, "train.lr must be > 0, got -1");
   require_error([&] { with("data.crop=[1, 2, 3]"); }, "data.crop must be [height, width]");
   require_error([&] { with("data.augment=cifrenet"); }, "data.augment cifrenet needs data.crop");
-  require_error([&] { with("train.device=tpu"); }, "train.device must be auto, cpu, cuda or cuda:N");
-  require_error([&] { with("train.ce_reduction=sum"); }, "train.ce_reduction must be one of mean, all_pixels");
+  require_error([&] { with("train.device=tpu"); },
+                "train.device must be auto, cpu, cuda or cuda:N");
+  require_error([&] { with("train.ce_reduction=sum"); },
+                "train.ce_reduction must be one of mean, all_pixels");
   require_error([&] { with("data.normalization=bgr"); }, "data.normalization must be one of");
   // The schema's ranges, checked where the value is set (NaN is in no range).
-  require_error([&] { with("train.ohem_thresh=.nan"); }, "train.ohem_thresh must be in [0, 1], got nan");
-  require_error([&] { with("train.ohem_thresh=-0.1"); }, "train.ohem_thresh must be in [0, 1], got -0.1");
-  require_error([&] { with("train.ohem_thresh=1.5"); }, "train.ohem_thresh must be in [0, 1], got 1.5");
+  require_error([&] { with("train.ohem_thresh=.nan"); },
+                "train.ohem_thresh must be in [0, 1], got nan");
+  require_error([&] { with("train.ohem_thresh=-0.1"); },
+                "train.ohem_thresh must be in [0, 1], got -0.1");
+  require_error([&] { with("train.ohem_thresh=1.5"); },
+                "train.ohem_thresh must be in [0, 1], got 1.5");
   require_error([&] { with("train.momentum=1"); }, "train.momentum must be in [0, 1), got 1");
   require_error([&] { with("train.lr=.inf"); }, "train.lr must be > 0, got inf");
-  require_error([&] { with("train.class_weights=[1, -2]"); }, "each value of train.class_weights must be >= 0, got -2");
-  require_error([&] { with("data.crop=[0, 64]"); }, "each value of data.crop must be in [1, 16384], got 0");
+  require_error([&] { with("train.class_weights=[1, -2]"); },
+                "each value of train.class_weights must be >= 0, got -2");
+  require_error([&] { with("data.crop=[0, 64]"); },
+                "each value of data.crop must be in [1, 16384], got 0");
   REQUIRE(with("train.ohem_thresh=1").train.ohem_thresh == 1.0);
   Config yaml(experiment_schema());
   require_error([&] { yaml.merge_yaml_text("train:\n  warmup_ratio: 2\n", "r.yaml"); },
@@ -142,7 +160,8 @@ TEST_CASE("experiment: values are checked for their meaning", "[app][config]") {
 }
 
 TEST_CASE("config: every recipe in configs/ loads and its values make sense", "[app][config]") {
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(RTSEG_SOURCE_DIR) + "/configs")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(RTSEG_SOURCE_DIR) + "/configs")) {
     INFO(entry.path().string());
     const Config c = load_experiment_config(entry.path().string(), {});
     const Experiment e = read_experiment(c, entry.path().string());

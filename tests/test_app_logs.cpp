@@ -49,9 +49,12 @@ std::vector<Field> decode(const std::string& msg) {
     Field f;
     f.number = int(key >> 3);
     f.wire = int(key & 7);
-    if (f.wire == 0) f.value = varint();
-    else if (f.wire == 1) f.value = fixed(8);
-    else if (f.wire == 5) f.value = fixed(4);
+    if (f.wire == 0)
+      f.value = varint();
+    else if (f.wire == 1)
+      f.value = fixed(8);
+    else if (f.wire == 5)
+      f.value = fixed(4);
     else if (f.wire == 2) {
       const size_t n = size_t(varint());
       REQUIRE(pos + n <= msg.size());
@@ -151,7 +154,8 @@ TEST_CASE("tensorboard: the event file is TFRecords of Event messages", "[app][t
   require_error([&] { read_tfrecords(dir.path("cut")); }, "record 2 is truncated");
 }
 
-TEST_CASE("csv log: header, quoting, and a resumed run keeps rows up to its iteration", "[app][logs]") {
+TEST_CASE("csv log: header, quoting, and a resumed run keeps rows up to its iteration",
+          "[app][logs]") {
   TempDir dir;
   const std::string path = dir.path("train_log.csv");
   {
@@ -183,8 +187,10 @@ TEST_CASE("csv log: header, quoting, and a resumed run keeps rows up to its iter
 
 TEST_CASE("plot: the training curves are a valid PNG with both curves drawn", "[app][plot]") {
   TempDir dir;
-  const std::string train = dir.write_text("train_log.csv", "iteration,epoch,lr,loss\n10,0,0.1,2.5\n20,0,0.1,1.5\n30,0,0.1,1.0\n");
-  const std::string val = dir.write_text("val_log.csv", "iteration,epoch,mIoU\n15,0,0.1\n30,0,0.4\n");
+  const std::string train = dir.write_text(
+      "train_log.csv", "iteration,epoch,lr,loss\n10,0,0.1,2.5\n20,0,0.1,1.5\n30,0,0.1,1.0\n");
+  const std::string val =
+      dir.write_text("val_log.csv", "iteration,epoch,mIoU\n15,0,0.1\n30,0,0.4\n");
   const std::string png = dir.path("curves.png");
   write_training_curves(png, train, val);
   const auto bytes = data::read_file(png);
@@ -196,8 +202,10 @@ TEST_CASE("plot: the training curves are a valid PNG with both curves drawn", "[
   size_t loss_pixels = 0, miou_pixels = 0;
   for (int y = 0; y < image.height; ++y) {
     for (int x = 0; x < image.width; ++x) {
-      const bool loss = image.at(x, y, 0) == 200 && image.at(x, y, 1) == 60 && image.at(x, y, 2) == 40;
-      const bool miou = image.at(x, y, 0) == 30 && image.at(x, y, 1) == 90 && image.at(x, y, 2) == 200;
+      const bool loss =
+          image.at(x, y, 0) == 200 && image.at(x, y, 1) == 60 && image.at(x, y, 2) == 40;
+      const bool miou =
+          image.at(x, y, 0) == 30 && image.at(x, y, 1) == 90 && image.at(x, y, 2) == 200;
       if (loss) {
         ++loss_pixels;
         REQUIRE(y < 300);  // the loss panel is on top
@@ -244,10 +252,11 @@ TEST_CASE("render: overlay blends, the legend names the classes present", "[app]
   REQUIRE(blended.at(1, 0, 0) == 150);
   REQUIRE(blended.at(1, 0, 1) == 50);
   REQUIRE(blended.at(0, 0, 0) == 50);
-  require_error([&] { overlay(image, data::Image(3, 2, 3), 0.5); }, "overlay: image 4x2x3 and colours 3x2x3 differ");
+  require_error([&] { overlay(image, data::Image(3, 2, 3), 0.5); },
+                "overlay: image 4x2x3 and colours 3x2x3 differ");
   const data::Image legend = with_legend(blended, classes, {"road", "car"}, palette);
   REQUIRE(legend.width == 4);
-  REQUIRE(legend.height > 2 + 10);  // a row of entries below the image
+  REQUIRE(legend.height > 2 + 10);     // a row of entries below the image
   REQUIRE(legend.at(1, 0, 0) == 150);  // the image is kept at the top
 }
 
@@ -261,7 +270,8 @@ TEST_CASE("progress: the line and durations", "[app][progress]") {
   p.images_per_second = 12.34;
   p.eta_seconds = 83;
   REQUIRE(format_progress(p) ==
-          "it 120/1000  ep 3  lr 4.620e-03  loss 1.5000 (ce 1.0000, aux 0.5000)  12.3 img/s  eta 01:23");
+          "it 120/1000  ep 3  lr 4.620e-03  loss 1.5000 (ce 1.0000, aux 0.5000)  12.3 img/s  eta "
+          "01:23");
   REQUIRE(format_duration(42) == "42s");
   REQUIRE(format_duration(3723) == "1:02:03");
   REQUIRE(format_duration(2 * 86400 + 3 * 3600 + 4 * 60 + 5) == "2d 03:04:05");

@@ -2,8 +2,8 @@
 // the ground truth, the table and metrics.json, and the argmax that turns logits into classes.
 #include <cmath>
 #include <iterator>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "apps/lib/metrics.h"
 #include "test_data_fixtures.h"
@@ -64,17 +64,20 @@ TEST_CASE("metrics: a hand-computed confusion matrix", "[app][metrics]") {
   REQUIRE(s.classes[3].predicted_pixels == 0);
 }
 
-TEST_CASE("metrics: merging equals counting together, and bad values are errors", "[app][metrics]") {
+TEST_CASE("metrics: merging equals counting together, and bad values are errors",
+          "[app][metrics]") {
   ConfusionMatrix a = hand_matrix(), b = hand_matrix();
   a.merge(b);
   REQUIRE(a.at(0, 0) == 6);
   REQUIRE(compute_metrics(a).miou == Approx(compute_metrics(b).miou));
   ConfusionMatrix m(3, 255);
   const int64_t bad_gt[] = {3}, ok_pred[] = {0}, ok_gt[] = {1}, bad_pred[] = {-1};
-  require_error([&] { m.add(bad_gt, ok_pred, 1); }, "ground-truth value 3 is neither a class (0..2) nor the ignore value 255");
+  require_error([&] { m.add(bad_gt, ok_pred, 1); },
+                "ground-truth value 3 is neither a class (0..2) nor the ignore value 255");
   require_error([&] { m.add(ok_gt, bad_pred, 1); }, "predicted class -1 outside 0..2");
   require_error([&] { m.merge(ConfusionMatrix(4, 255)); }, "merging 4 classes into 3");
-  require_error([&] { m.add(Tensor::zeros({2}, DType::I64), Tensor::zeros({3}, DType::I64)); }, "differ in shape");
+  require_error([&] { m.add(Tensor::zeros({2}, DType::I64), Tensor::zeros({3}, DType::I64)); },
+                "differ in shape");
   // An empty matrix has nan everywhere rather than zeros.
   const SegmentationMetrics empty = compute_metrics(ConfusionMatrix(2, 255));
   REQUIRE(std::isnan(empty.miou));
@@ -117,13 +120,13 @@ TEST_CASE("metrics: the table, the matrix and metrics.json", "[app][metrics]") {
   REQUIRE(j["confusion_matrix"][1] == nlohmann::json({0, 2, 1, 0}));
 }
 
-TEST_CASE("argmax_classes picks the largest logit per pixel, the lower class on ties", "[app][metrics]") {
+TEST_CASE("argmax_classes picks the largest logit per pixel, the lower class on ties",
+          "[app][metrics]") {
   // N=1, C=3, 1×4 pixels: logits per pixel (c0, c1, c2).
-  const Tensor logits = Tensor::from_vector<float>(
-      {1, 5, 0, 2,   //
-       3, 5, 1, 2,   //
-       2, 0, 4, 2},  //
-      {1, 3, 1, 4});
+  const Tensor logits = Tensor::from_vector<float>({1, 5, 0, 2,   //
+                                                    3, 5, 1, 2,   //
+                                                    2, 0, 4, 2},  //
+                                                   {1, 3, 1, 4});
   REQUIRE(argmax_classes(logits).to_vector<int64_t>() == std::vector<int64_t>{1, 0, 2, 0});
   require_error([] { argmax_classes(Tensor::zeros({3, 4})); }, "expected N×C×H×W logits");
 }

@@ -10,8 +10,9 @@ TEST_CASE("ChannelAttention uses CIFReNet's parameter names and the SE formula",
   ChannelAttention se(6, 2, gen);
   std::vector<std::string> names;
   for (const auto& [k, t] : se.state_dict()) names.push_back(k);
-  REQUIRE(names == std::vector<std::string>{"channel_excitation.0.weight", "channel_excitation.0.bias",
-                                            "channel_excitation.2.weight", "channel_excitation.2.bias"});
+  REQUIRE(names ==
+          std::vector<std::string>{"channel_excitation.0.weight", "channel_excitation.0.bias",
+                                   "channel_excitation.2.weight", "channel_excitation.2.bias"});
   // With zero weights and biases the gate is sigmoid(0) = 0.5 for every channel.
   for (const Tensor& p : se.parameters()) p.fill(0.0);
   Tensor x = rand_uniform({2, 6, 3, 5}, -1, 1, gen);
@@ -28,7 +29,8 @@ TEST_CASE("ChannelAttention gradients match finite differences", "[attention][gr
   gradcheck([&](const std::vector<Tensor>& t) { return se.forward(t.back()); }, inputs);
 }
 
-TEST_CASE("SpatialAttention gates every channel with one map built from guidance, max and mean", "[attention]") {
+TEST_CASE("SpatialAttention gates every channel with one map built from guidance, max and mean",
+          "[attention]") {
   Generator gen(3);
   SpatialAttention sa(2, 3, true, false, gen);
   REQUIRE(sa.conv->weight.shape() == Shape{1, 4, 3, 3});
@@ -48,7 +50,8 @@ TEST_CASE("SpatialAttention gates every channel with one map built from guidance
   SpatialAttention residual(0, 3, false, true, gen);
   Tensor r = residual.forward(s, Tensor());
   const std::vector<double> rv = r.to_doubles(), sv = s.to_doubles();
-  for (size_t i = 0; i < rv.size(); ++i) REQUIRE(std::abs(rv[i]) >= std::abs(sv[i]));  // S·(1 + A), A > 0
+  for (size_t i = 0; i < rv.size(); ++i)
+    REQUIRE(std::abs(rv[i]) >= std::abs(sv[i]));  // S·(1 + A), A > 0
 }
 
 TEST_CASE("SpatialAttention gradients match finite differences", "[attention][grad]") {
@@ -66,9 +69,16 @@ TEST_CASE("SpatialAttention gradients match finite differences", "[attention][gr
 TEST_CASE("attention modules reject bad shapes", "[attention][errors]") {
   Generator gen(5);
   ChannelAttention se(4, 2, gen);
-  require_error([&] { se.forward(Tensor::zeros({1, 3, 2, 2})); }, "ChannelAttention: expected N×4×H×W");
+  require_error(
+      [&] {
+        se.forward(Tensor::zeros({1, 3, 2, 2}));
+      },
+      "ChannelAttention: expected N×4×H×W");
   SpatialAttention sa(2, 3, true, false, gen);
-  require_error([&] { sa.forward(Tensor::zeros({1, 3, 4, 4}), Tensor::zeros({1, 2, 5, 4})); },
-                "SpatialAttention: guidance must be 1×2×4×4");
+  require_error(
+      [&] {
+        sa.forward(Tensor::zeros({1, 3, 4, 4}), Tensor::zeros({1, 2, 5, 4}));
+      },
+      "SpatialAttention: guidance must be 1×2×4×4");
   require_error([&] { SpatialAttention(1, 4, true, false, gen); }, "odd kernel");
 }

@@ -59,7 +59,8 @@ TEST_CASE("no-grad records nothing", "[autograd]") {
   REQUIRE(z.grad_fn() == nullptr);
 }
 
-TEST_CASE("saved tensors are released after backward, and the graph cannot run twice", "[autograd]") {
+TEST_CASE("saved tensors are released after backward, and the graph cannot run twice",
+          "[autograd]") {
   Tensor x = Tensor::from_doubles({1, 2}, {2}, DType::F64);
   x.set_requires_grad(true);
   Tensor h = mul_scalar(x, 2);
@@ -99,13 +100,15 @@ TEST_CASE("backward checks its seed", "[autograd][errors]") {
   require_values(x.grad(), {2, 20});
 }
 
-TEST_CASE("a backward returning a wrongly shaped gradient is reported with the op's name", "[autograd][errors]") {
+TEST_CASE("a backward returning a wrongly shaped gradient is reported with the op's name",
+          "[autograd][errors]") {
   Tensor x = Tensor::from_doubles({1, 2}, {2}, DType::F64);
   x.set_requires_grad(true);
   Tensor out = x.detach().clone();
-  autograd::record("broken_op", {x}, {out}, [](const autograd::TensorList&, const std::vector<bool>&) {
-    return autograd::TensorList{Tensor::zeros({3}, DType::F64)};
-  });
+  autograd::record("broken_op", {x}, {out},
+                   [](const autograd::TensorList&, const std::vector<bool>&) {
+                     return autograd::TensorList{Tensor::zeros({3}, DType::F64)};
+                   });
   require_error([&] { sum(out).backward(); }, "backward of 'broken_op'");
 }
 
@@ -117,9 +120,10 @@ TEST_CASE("the gradient checker catches a wrong backward", "[autograd][gradcheck
     const double* px = x.data<double>();
     double* po = out.data<double>();
     for (int64_t i = 0; i < x.numel(); ++i) po[i] = px[i] * px[i];
-    autograd::record("wrong_square", {x}, {out}, [x](const autograd::TensorList& g, const std::vector<bool>&) {
-      return autograd::TensorList{mul(g[0], x.detach())};
-    });
+    autograd::record("wrong_square", {x}, {out},
+                     [x](const autograd::TensorList& g, const std::vector<bool>&) {
+                       return autograd::TensorList{mul(g[0], x.detach())};
+                     });
     return out;
   };
   Generator gen(1);

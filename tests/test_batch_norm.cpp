@@ -252,7 +252,8 @@ TEST_CASE("batch_norm rejects bad input with the op's name", "[batch_norm][error
       [&] {
         batch_norm(Tensor::zeros({1, 3, 1, 1}), Tensor(), Tensor(), Tensor(), Tensor(), true);
       },
-      "(batch 1, 1 value per channel and image, e.g. a globally pooled 1×1 feature map) gives 1: train "
+      "(batch 1, 1 value per channel and image, e.g. a globally pooled 1×1 feature map) gives 1: "
+      "train "
       "with a batch of 2 or more");
   require_error([&] { batch_norm(Tensor::zeros({3}), c3, c3, c3, c3, true); },
                 "batch_norm: input must be N×C or N×C×H×W");

@@ -19,7 +19,8 @@ TEST_CASE("CIFReNet's distinct conv shapes at 360x640", "[bench]") {
     saw_d5 |= s.depthwise() && s.input == Shape{1, 960, 45, 80} && s.dilation == 5;
     saw_d23 |= s.depthwise() && s.input == Shape{1, 64, 45, 80} && s.dilation == 23;
   }
-  // 17 inverted-residual blocks × 3 convs + stem + LRM 2 + MCIM 1 + 3 DSP × (1 + 1 + 8) + classifier 2.
+  // 17 inverted-residual blocks × 3 convs + stem + LRM 2 + MCIM 1 + 3 DSP × (1 + 1 + 8) +
+  // classifier 2.
   REQUIRE(convs == 17 * 3 + 1 + 2 + 1 + 3 * 10 + 2);
   REQUIRE(depthwise == 17 + 1 + 3 * 4);
   REQUIRE(saw_d5);

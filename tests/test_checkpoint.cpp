@@ -60,14 +60,16 @@ struct Run {
 
 }  // namespace
 
-TEST_CASE("2N steps equal N steps, save, load into fresh objects, N steps — bit for bit", "[checkpoint]") {
+TEST_CASE("2N steps equal N steps, save, load into fresh objects, N steps — bit for bit",
+          "[checkpoint]") {
   Run straight;
   straight.steps(8);
 
   Run first;
   first.steps(4);
   const std::string path = "rtseg_test_resume.safetensors";
-  save_checkpoint(path, *first.net, *first.opt, {1, first.iteration, 0.42, "lr: 0.05"}, first.generators());
+  save_checkpoint(path, *first.net, *first.opt, {1, first.iteration, 0.42, "lr: 0.05"},
+                  first.generators());
 
   Run resumed;
   resumed.data.manual_seed(999);  // deliberately wrong: the checkpoint must restore it
@@ -91,20 +93,23 @@ TEST_CASE("checkpoints that do not fit are refused and change nothing", "[checkp
 
   Run wider;  // same names, one different shape
   wider.net = std::make_shared<Sequential>();
-  wider.net->push_back(std::make_shared<Conv2d>(Conv2dOptions{3, 6, 5, 1, 2, 1, 1, false}, wider.init));
+  wider.net->push_back(
+      std::make_shared<Conv2d>(Conv2dOptions{3, 6, 5, 1, 2, 1, 1, false}, wider.init));
   wider.net->push_back(std::make_shared<BatchNorm2d>(6));
   wider.net->push_back(std::make_shared<PReLU>(6));
   wider.net->push_back(std::make_shared<Dropout>(0.3, 5));
   wider.net->push_back(std::make_shared<Conv2d>(Conv2dOptions{6, 3, 1}, wider.init));
   wider.opt = std::make_unique<SGD>(wider.net->parameters(), SgdHyper{0.05, 0.9});
   const auto before = wider.snapshot();
-  require_error([&] { load_checkpoint(path, *wider.net, *wider.opt, wider.generators()); }, "momentum of '0.weight'");
+  require_error([&] { load_checkpoint(path, *wider.net, *wider.opt, wider.generators()); },
+                "momentum of '0.weight'");
   REQUIRE(wider.snapshot() == before);
 
   // Plain weights are not a training checkpoint.
   const std::string weights = "rtseg_test_weights_only.safetensors";
   write_safetensors(weights, a.net->state_dict());
-  require_error([&] { load_checkpoint(weights, *a.net, *a.opt, a.generators()); }, "not an rtseg training checkpoint");
+  require_error([&] { load_checkpoint(weights, *a.net, *a.opt, a.generators()); },
+                "not an rtseg training checkpoint");
   std::remove(path.c_str());
   std::remove(weights.c_str());
 }

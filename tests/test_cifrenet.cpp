@@ -2,15 +2,16 @@
 // gradients reaching every parameter, and a finite-difference check of the whole net.
 #include <map>
 
+#include "net_test_util.h"
 #include "nets/cifrenet.h"
 #include "nets/summary.h"
-#include "net_test_util.h"
 #include "test_support.h"
 
 using namespace rtseg;
 using namespace rtseg::testing;
 
-TEST_CASE("CIFReNet has exactly the authors' state_dict keys, shapes and kinds, in order", "[cifrenet]") {
+TEST_CASE("CIFReNet has exactly the authors' state_dict keys, shapes and kinds, in order",
+          "[cifrenet]") {
   const std::vector<KeyLine> expected = read_key_list("cifrenet_19.tsv");
   if (expected.empty()) {
     WARN("../shared/specs/keys/cifrenet_19.tsv not found: key comparison skipped");
@@ -28,7 +29,8 @@ TEST_CASE("CIFReNet parameter counts match the reference", "[cifrenet]") {
   camvid.num_classes = 11;
   camvid.dsp_dilations = CifreNetConfig::dilations_for("camvid");
   REQUIRE(CifreNet(camvid).num_parameters() == 1947845);
-  require_error([] { CifreNetConfig::dilations_for("kitti"); }, "no DSP dilations for dataset 'kitti'");
+  require_error([] { CifreNetConfig::dilations_for("kitti"); },
+                "no DSP dilations for dataset 'kitti'");
 }
 
 TEST_CASE("CIFReNet output shapes at several input sizes", "[cifrenet]") {
@@ -37,13 +39,19 @@ TEST_CASE("CIFReNet output shapes at several input sizes", "[cifrenet]") {
   CifreNet net(c);
   net.eval();
   autograd::NoGradGuard no_grad;
-  for (const auto& [h, w] : std::vector<std::pair<int64_t, int64_t>>{{97, 131}, {64, 48}, {33, 17}}) {
+  for (const auto& [h, w] :
+       std::vector<std::pair<int64_t, int64_t>>{{97, 131}, {64, 48}, {33, 17}}) {
     INFO(h << "x" << w);
     Tensor x = Tensor::zeros({1, 3, h, w});
     REQUIRE(net.forward(x).shape() == Shape{1, 11, h, w});
-    REQUIRE(net.forward_eighth(x).shape() == Shape{1, 11, (((h + 1) / 2 + 1) / 2 + 1) / 2, (((w + 1) / 2 + 1) / 2 + 1) / 2});
+    REQUIRE(net.forward_eighth(x).shape() ==
+            Shape{1, 11, (((h + 1) / 2 + 1) / 2 + 1) / 2, (((w + 1) / 2 + 1) / 2 + 1) / 2});
   }
-  require_error([&] { net.forward(Tensor::zeros({1, 4, 32, 32})); }, "CIFReNet: input must be N×3×H×W");
+  require_error(
+      [&] {
+        net.forward(Tensor::zeros({1, 4, 32, 32}));
+      },
+      "CIFReNet: input must be N×3×H×W");
 }
 
 TEST_CASE("every CIFReNet parameter receives a gradient in training mode", "[cifrenet][grad]") {
@@ -69,7 +77,8 @@ TEST_CASE("CIFReNet MACs match the reference counts within 0.1%", "[cifrenet][su
     double conv, thop2021, thop2022;
   };
   // specs/COUNTS.md, 19 classes.
-  const std::vector<Case> cases = {{360, 640, 7.118e9, 7.295e9, 7.457e9}, {512, 1024, 16.197e9, 16.600e9, 16.968e9}};
+  const std::vector<Case> cases = {{360, 640, 7.118e9, 7.295e9, 7.457e9},
+                                   {512, 1024, 16.197e9, 16.600e9, 16.968e9}};
   CifreNet net(CifreNetConfig{});
   for (const Case& c : cases) {
     INFO(c.h << "x" << c.w);

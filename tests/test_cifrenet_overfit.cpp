@@ -31,7 +31,8 @@ TEST_CASE("CIFReNet overfits two crops with SGD on the CPU", "[cifrenet][trainin
   std::vector<Tensor> images;
   std::vector<int64_t> labels;
   for (const data::Sample& s : samples) {
-    images.push_back(reshape(data::to_tensor(s.image, data::Normalization::ImageNet), {1, 3, size, size}));
+    images.push_back(
+        reshape(data::to_tensor(s.image, data::Normalization::ImageNet), {1, 3, size, size}));
     for (int16_t v : s.label.values) labels.push_back(v);
   }
   Tensor x = concat(images, 0);

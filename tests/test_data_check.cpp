@@ -103,8 +103,10 @@ TEST_CASE("check_dataset without skip_bad throws at the first unreadable sample"
   REQUIRE(check_dataset(*f.dataset, more_classes).out_of_range.empty());
 }
 
-TEST_CASE("check_dataset: labels without a class pixel are an error of the split, a high ignored share a warning",
-          "[data][check]") {
+TEST_CASE(
+    "check_dataset: labels without a class pixel are an error of the split, a high ignored share a "
+    "warning",
+    "[data][check]") {
   TempDir dir;
   write_png(dir.path("img/a.png"), rtseg::testing::pattern_image(4, 2));
   write_label_png(dir.path("lbl/none.png"), Label(4, 2, 255));
@@ -122,14 +124,16 @@ TEST_CASE("check_dataset: labels without a class pixel are an error of the split
   const DatasetReport none = check_dataset(open("none.txt"));
   REQUIRE(none.problems.empty());  // each sample is readable and in range
   REQUIRE(none.split_errors.size() == 1);
-  REQUIRE(none.split_errors[0].find("not a single label pixel is a class: all 16 are the ignore value 255") !=
+  REQUIRE(none.split_errors[0].find(
+              "not a single label pixel is a class: all 16 are the ignore value 255") !=
           std::string::npos);
   REQUIRE(none.summary().find("error: not a single label pixel") != std::string::npos);
 
   const DatasetReport most = check_dataset(open("most.txt"));
   REQUIRE(most.split_errors.empty());
   REQUIRE(most.split_warnings.size() == 1);
-  REQUIRE(most.split_warnings[0].find("62.50% of the label pixels are the ignore value 255") != std::string::npos);
+  REQUIRE(most.split_warnings[0].find("62.50% of the label pixels are the ignore value 255") !=
+          std::string::npos);
 
   Fixture f;  // 2 ignored pixels of 36: neither
   CheckOptions skip;

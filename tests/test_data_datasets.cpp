@@ -180,13 +180,15 @@ TEST_CASE("generic list dataset: class file, remapping, colour labels", "[data][
   REQUIRE_THROWS_AS(SubsetDataset(base, {2}), Error);
 }
 
-TEST_CASE("list and class files written with a UTF-8 byte-order mark read as without", "[data][datasets][list]") {
+TEST_CASE("list and class files written with a UTF-8 byte-order mark read as without",
+          "[data][datasets][list]") {
   TempDir dir;
   dir.write_text("bom.txt", "\xEF\xBB\xBFimg/a.png lbl/a.png\r\nimg/b.png lbl/b.png\r\n");
   const std::vector<ListEntry> entries = read_list_file(dir.path("bom.txt"), true);
   REQUIRE(entries.size() == 2);
   REQUIRE(entries[0].image == "img/a.png");
-  const DatasetInfo info = read_class_file(dir.write_text("classes.txt", "\xEF\xBB\xBFroad 128 64 128\nsky 70 130 180\n"));
+  const DatasetInfo info = read_class_file(
+      dir.write_text("classes.txt", "\xEF\xBB\xBFroad 128 64 128\nsky 70 130 180\n"));
   REQUIRE(info.class_names == std::vector<std::string>{"road", "sky"});
 }
 

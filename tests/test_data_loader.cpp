@@ -181,8 +181,8 @@ TEST_CASE("a bad label value is reported at its pixel in the file, before augmen
   loader.start_epoch(0);
   Batch b;
   require_data_error([&] { loader.next(b); }, DataErrorKind::Value,
-                     {"list.txt:2: img/a.png lbl/bad.png", "label value 7 at pixel (x 5, y 1) of the 6x4 label map",
-                      "0..2"});
+                     {"list.txt:2: img/a.png lbl/bad.png",
+                      "label value 7 at pixel (x 5, y 1) of the 6x4 label map", "0..2"});
 }
 
 TEST_CASE("loader errors name the batch, the sample and the file; shutdown is clean",

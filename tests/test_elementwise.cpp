@@ -46,8 +46,11 @@ TEST_CASE("elementwise gradients match finite differences", "[elementwise][grad]
     gradcheck([](const std::vector<Tensor>& t) { return div(t[0], t[1]); }, {a, b});
   }
   Tensor x = random_input({2, 3, 5}, gen);
-  gradcheck([](const std::vector<Tensor>& t) { return rsub_scalar(mul_scalar(add_scalar(t[0], 2), 3), 1); },
-            {x});
+  gradcheck(
+      [](const std::vector<Tensor>& t) {
+        return rsub_scalar(mul_scalar(add_scalar(t[0], 2), 3), 1);
+      },
+      {x});
   gradcheck([](const std::vector<Tensor>& t) { return sum_to(t[0], {3, 1}); }, {x});
 }
 

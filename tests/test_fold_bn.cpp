@@ -45,10 +45,16 @@ TEST_CASE("folding a conv-BN pair keeps the eval output and leaves other BNs alo
   REQUIRE(r.folded == 2);
   REQUIRE(r.left_alone == 1);
   require_close(net.forward(x), before, 1e-5, 1e-5);
-  require_error([&] { net.train(); net.forward(x); }, "folded into its conv");
+  require_error(
+      [&] {
+        net.train();
+        net.forward(x);
+      },
+      "folded into its conv");
 }
 
-TEST_CASE("folded CIFReNet agrees with the unfolded one and costs fewer MACs", "[fold_bn][cifrenet]") {
+TEST_CASE("folded CIFReNet agrees with the unfolded one and costs fewer MACs",
+          "[fold_bn][cifrenet]") {
   Generator gen(2);
   CifreNetConfig c;
   c.num_classes = 11;

@@ -9,9 +9,9 @@
 #include <sstream>
 
 #include "core/autograd.h"
+#include "net_test_util.h"
 #include "nets/icnet_teacher.h"
 #include "nets/summary.h"
-#include "net_test_util.h"
 #include "test_support.h"
 
 using namespace rtseg;

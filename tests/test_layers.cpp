@@ -60,8 +60,9 @@ TEST_CASE("BatchNorm2d uses batch statistics in training and running ones in eva
   Tensor x = Tensor::from_doubles({1, 3, 10, 30, 5, 7, 50, 70}, {2, 2, 2, 1});
   Tensor y = bn.forward(x);
   // Channel 0 holds {1, 3, 5, 7}: mean 4, biased var 5.
-  require_values(narrow(y, 1, 0, 1), {-3 / std::sqrt(5 + 1e-5), -1 / std::sqrt(5 + 1e-5),
-                                      1 / std::sqrt(5 + 1e-5), 3 / std::sqrt(5 + 1e-5)},
+  require_values(narrow(y, 1, 0, 1),
+                 {-3 / std::sqrt(5 + 1e-5), -1 / std::sqrt(5 + 1e-5), 1 / std::sqrt(5 + 1e-5),
+                  3 / std::sqrt(5 + 1e-5)},
                  1e-5);
   REQUIRE(bn.num_batches_tracked.item() == 1);
   require_values(bn.running_mean, {0.4, 4.0}, 1e-6);
@@ -122,7 +123,11 @@ TEST_CASE("default init follows PyTorch's bounds", "[layers]") {
 
 TEST_CASE("layers reject bad configurations and inputs", "[layers][errors]") {
   Generator gen(6);
-  require_error([&] { Conv2d(Conv2dOptions{6, 4, 3, 1, 1, 1, 4}, gen); }, "Conv2d: 6 -> 4 channels do not split into 4 groups");
+  require_error(
+      [&] {
+        Conv2d(Conv2dOptions{6, 4, 3, 1, 1, 1, 4}, gen);
+      },
+      "Conv2d: 6 -> 4 channels do not split into 4 groups");
   require_error([] { BatchNorm2d(0); }, "BatchNorm2d: channels must be positive");
   require_error([] { Dropout(1.5); }, "Dropout: p must be in [0, 1]");
   require_error([] { Upsample::by_factor(0, Upsample::Mode::Bilinear, true); }, "Upsample: factor");

@@ -8,7 +8,8 @@ using namespace rtseg::testing;
 
 namespace {
 
-const std::vector<std::vector<double>> kGrads = {{0.5, -1.0, 2.0}, {0.25, 0.5, -1.0}, {-0.75, 1.5, 0.125}};
+const std::vector<std::vector<double>> kGrads = {
+    {0.5, -1.0, 2.0}, {0.25, 0.5, -1.0}, {-0.75, 1.5, 0.125}};
 
 std::vector<std::vector<double>> run_sgd(const SgdHyper& h, DType dtype) {
   Tensor p = Tensor::from_doubles({1.0, -2.0, 0.5}, {3}, dtype).set_requires_grad(true);
@@ -42,7 +43,9 @@ TEST_CASE("SGD matches torch.optim.SGD step by step", "[optim]") {
   };
   const std::vector<Case> cases = {
       {{0.1, 0.9, 0.0, 0.01, false},
-       {{0.949, -1.898, 0.2995}, {0.877151, -1.854302, 0.2187505}, {0.886609749, -1.963119498, 0.1333571995}}},
+       {{0.949, -1.898, 0.2995},
+        {0.877151, -1.854302, 0.2187505},
+        {0.886609749, -1.963119498, 0.1333571995}}},
       {{0.1, 0.9, 0.0, 0.01, true},
        {{0.9031, -1.8062, 0.11905},
         {0.81257411, -1.81514822, 0.146418805},
@@ -50,7 +53,9 @@ TEST_CASE("SGD matches torch.optim.SGD step by step", "[optim]") {
       {{0.1, 0.9, 0.1, 0.0, false},
        {{0.95, -1.9, 0.3}, {0.8825, -1.855, 0.21}, {0.88925, -1.9495, 0.11775}}},
       {{0.1, 0.0, 0.0, 0.05, false},
-       {{0.945, -1.89, 0.2975}, {0.915275, -1.93055, 0.3960125}, {0.985698625, -2.07089725, 0.3815324375}}},
+       {{0.945, -1.89, 0.2975},
+        {0.915275, -1.93055, 0.3960125},
+        {0.985698625, -2.07089725, 0.3815324375}}},
   };
   for (const Case& c : cases) {
     INFO("momentum " << c.h.momentum << " nesterov " << c.h.nesterov << " dampening "
@@ -60,11 +65,13 @@ TEST_CASE("SGD matches torch.optim.SGD step by step", "[optim]") {
   }
 }
 
-TEST_CASE("parameter groups keep their own settings; parameters without grad are skipped", "[optim]") {
+TEST_CASE("parameter groups keep their own settings; parameters without grad are skipped",
+          "[optim]") {
   Tensor a = Tensor::from_doubles({1.0}, {1}, DType::F64).set_requires_grad(true);
   Tensor b = Tensor::from_doubles({1.0}, {1}, DType::F64).set_requires_grad(true);
   Tensor c = Tensor::from_doubles({1.0}, {1}, DType::F64).set_requires_grad(true);
-  SGD opt({ParamGroup{{a}, {0.1, 0.0, 0.0, 0.0, false}}, ParamGroup{{b, c}, {0.01, 0.0, 0.0, 0.5, false}}});
+  SGD opt({ParamGroup{{a}, {0.1, 0.0, 0.0, 0.0, false}},
+           ParamGroup{{b, c}, {0.01, 0.0, 0.0, 0.5, false}}});
   a.set_grad(Tensor::from_doubles({1.0}, {1}, DType::F64));
   b.set_grad(Tensor::from_doubles({1.0}, {1}, DType::F64));
   opt.step();
@@ -113,6 +120,10 @@ TEST_CASE("poly schedule with and without warm-up", "[optim]") {
 TEST_CASE("SGD rejects bad settings", "[optim][errors]") {
   Tensor p = Tensor::zeros({1}).set_requires_grad(true);
   require_error([&] { SGD({p}, {-0.1}); }, "SGD: group 0 has a negative learning rate");
-  require_error([&] { SGD({p}, {0.1, 0.0, 0.0, 0.0, true}); }, "Nesterov momentum needs momentum > 0");
+  require_error(
+      [&] {
+        SGD({p}, {0.1, 0.0, 0.0, 0.0, true});
+      },
+      "Nesterov momentum needs momentum > 0");
   require_error([&] { SGD({Tensor::zeros({1})}, {0.1}); }, "not a floating leaf requiring grad");
 }

@@ -44,7 +44,8 @@ Crops make_crops(int size) {
   std::vector<int64_t> labels;
   std::vector<double> edges, complexity;
   for (const data::Sample& s : samples) {
-    images.push_back(reshape(data::to_tensor(s.image, data::Normalization::ImageNet), {1, 3, size, size}));
+    images.push_back(
+        reshape(data::to_tensor(s.image, data::Normalization::ImageNet), {1, 3, size, size}));
     for (int16_t v : s.label.values) labels.push_back(v);
     for (int16_t v : data::boundary_map(s.label).values) edges.push_back(v);
     // A stand-in complexity map: brighter where labels change (what the IC head must learn).
@@ -84,7 +85,8 @@ TEST_CASE("PIDNet-S overfits two crops with its full loss on the CPU", "[pidnet]
   REQUIRE(last < first / 3);
 }
 
-TEST_CASE("ICFRNet overfits two crops with segmentation + IC losses on the CPU", "[icfrnet][training]") {
+TEST_CASE("ICFRNet overfits two crops with segmentation + IC losses on the CPU",
+          "[icfrnet][training]") {
   const Crops d = make_crops(64);
   IcfrNetConfig cfg;
   cfg.pidnet.num_classes = d.classes;
@@ -99,7 +101,8 @@ TEST_CASE("ICFRNet overfits two crops with segmentation + IC losses on the CPU",
   for (int it = 0; it < 30; ++it) {
     opt.zero_grad();
     const IcfrNetOutputs out = net.forward_outputs(d.images);
-    Tensor loss = icfrnet_loss(out.heads.list(), out.ic_logits, d.labels, d.edges, d.complexity, lo).total;
+    Tensor loss =
+        icfrnet_loss(out.heads.list(), out.ic_logits, d.labels, d.edges, d.complexity, lo).total;
     last = loss.item();
     if (it == 0) first = last;
     REQUIRE(std::isfinite(last));
@@ -131,7 +134,8 @@ TEST_CASE("the whole PIDNet-S passes a finite-difference check in float64", "[pi
   gradcheck(
       [&](const std::vector<Tensor>& t) {
         const PidNetHeads h = net.forward_heads(t.back());
-        return concat({reshape(h.aux_p, {-1}), reshape(h.main, {-1}), reshape(h.boundary, {-1})}, 0);
+        return concat({reshape(h.aux_p, {-1}), reshape(h.main, {-1}), reshape(h.boundary, {-1})},
+                      0);
       },
       inputs, opt);
 }

@@ -24,7 +24,11 @@ TEST_CASE("argmax over channels picks the first maximum", "[reduce]") {
   Tensor x = Tensor::from_doubles({0, 5, 1, 9, /**/ 1, 5, 7, 2, /**/ 3, 4, -1, 8}, {1, 3, 1, 4});
   REQUIRE(argmax_channels(x).to_vector<int64_t>() == std::vector<int64_t>{2, 0, 1, 0});
   REQUIRE(argmax_channels(x).shape() == Shape{1, 1, 4});
-  require_error([] { argmax_channels(Tensor::zeros({3, 4})); }, "argmax_channels: input must have 4 dimensions");
+  require_error(
+      [] {
+        argmax_channels(Tensor::zeros({3, 4}));
+      },
+      "argmax_channels: input must have 4 dimensions");
 }
 
 TEST_CASE("reduction gradients match finite differences", "[reduce][grad]") {

@@ -40,7 +40,8 @@ TEST_CASE("a state_dict loads by name through wrapper prefixes", "[state_dict]")
   LoadReport r = load_state_dict(*b, as_map(a->state_dict(), "model."), true);
   REQUIRE(r.clean());
   REQUIRE(r.loaded.size() == 6);
-  for (size_t i = 0; i < 6; ++i) REQUIRE(a->state_dict()[i].second.to_doubles() == b->state_dict()[i].second.to_doubles());
+  for (size_t i = 0; i < 6; ++i)
+    REQUIRE(a->state_dict()[i].second.to_doubles() == b->state_dict()[i].second.to_doubles());
 }
 
 TEST_CASE("strict loading refuses any mismatch and changes nothing", "[state_dict]") {
@@ -48,10 +49,11 @@ TEST_CASE("strict loading refuses any mismatch and changes nothing", "[state_dic
   auto a = make_net(gen), b = make_net(gen);
   const std::vector<double> before = b->state_dict()[0].second.to_doubles();
   auto source = as_map(a->state_dict());
-  source["1.weight"] = Tensor::ones({5});       // wrong shape
-  source.erase("1.bias");                       // missing
-  source["extra.weight"] = Tensor::ones({1});   // unexpected
-  require_error([&] { load_state_dict(*b, source, true); }, "1 missing, 1 unexpected, 1 shape mismatches");
+  source["1.weight"] = Tensor::ones({5});      // wrong shape
+  source.erase("1.bias");                      // missing
+  source["extra.weight"] = Tensor::ones({1});  // unexpected
+  require_error([&] { load_state_dict(*b, source, true); },
+                "1 missing, 1 unexpected, 1 shape mismatches");
   REQUIRE(b->state_dict()[0].second.to_doubles() == before);
   LoadReport r = load_state_dict(*b, source, false);
   REQUIRE(r.missing == std::vector<std::string>{"1.bias"});
@@ -84,5 +86,6 @@ TEST_CASE("weights round trip through a safetensors file", "[state_dict]") {
   b->eval();
   REQUIRE(a->forward(x).to_doubles() == b->forward(x).to_doubles());
   std::remove(path.c_str());
-  require_error([&] { load_safetensors(*b, "missing.safetensors", true); }, "missing.safetensors: cannot open");
+  require_error([&] { load_safetensors(*b, "missing.safetensors", true); },
+                "missing.safetensors: cannot open");
 }

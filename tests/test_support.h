@@ -4,7 +4,6 @@
 #pragma once
 
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <functional>
 #include <sstream>
@@ -80,10 +79,10 @@ struct GradCheckOptions {
 };
 
 struct GradCheckResult {
-  double worst = 0.0;     // largest |analytic − numeric| / max(|analytic|, |numeric|, 1)
-  std::string where;      // which input and element that was
-  int64_t kinks = 0;      // elements skipped as kinks
-  int64_t checked = 0;    // elements compared
+  double worst = 0.0;   // largest |analytic − numeric| / max(|analytic|, |numeric|, 1)
+  std::string where;    // which input and element that was
+  int64_t kinks = 0;    // elements skipped as kinks
+  int64_t checked = 0;  // elements compared
   bool kink_limit_exceeded = false;
 };
 
@@ -121,7 +120,8 @@ inline GradCheckResult check_gradients(const std::function<Tensor(const std::vec
     int64_t kinks = 0;
     std::vector<int64_t> elements;
     if (opt.max_elements_per_input > 0 && opt.max_elements_per_input < x.numel()) {
-      for (int64_t j = 0; j < opt.max_elements_per_input; ++j) elements.push_back(gen.randint(x.numel()));
+      for (int64_t j = 0; j < opt.max_elements_per_input; ++j)
+        elements.push_back(gen.randint(x.numel()));
     } else {
       for (int64_t j = 0; j < x.numel(); ++j) elements.push_back(j);
     }
@@ -153,7 +153,8 @@ inline GradCheckResult check_gradients(const std::function<Tensor(const std::vec
     }
     result.kinks += kinks;
   }
-  result.kink_limit_exceeded = result.kinks > opt.max_kink_fraction * static_cast<double>(result.kinks + result.checked);
+  result.kink_limit_exceeded =
+      result.kinks > opt.max_kink_fraction * static_cast<double>(result.kinks + result.checked);
   return result;
 }
 

@@ -19,7 +19,11 @@ TEST_CASE("factories give contiguous tensors of the asked shape, dtype and value
   require_values(Tensor::ones({2}, DType::I64), {1, 1});
   REQUIRE(z.describe() == "float32[2, 3, 4, 5] cpu");
   require_error([] { Tensor::zeros({2, -1}); }, "negative dimension");
-  require_error([] { Tensor::from_vector<float>({1, 2, 3}, {2, 2}); }, "3 values do not fill shape [2, 2]");
+  require_error(
+      [] {
+        Tensor::from_vector<float>({1, 2, 3}, {2, 2});
+      },
+      "3 values do not fill shape [2, 2]");
   require_error([&] { z.size(4); }, "dimension 4 out of range");
   require_error([&] { z.item(); }, "has 120 elements");
   require_error([&] { z.data<double>(); }, "data<float64>() on a float32");
@@ -73,5 +77,6 @@ TEST_CASE("CUDA tensors fail clearly where there is no usable GPU", "[tensor][de
     return;
   }
   REQUIRE_FALSE(cuda.reason.empty());
-  require_error([] { Tensor::zeros({2}, DType::F32, Device::cuda(0)); }, "cannot allocate on cuda:0");
+  require_error([] { Tensor::zeros({2}, DType::F32, Device::cuda(0)); },
+                "cannot allocate on cuda:0");
 }

@@ -50,13 +50,13 @@ class ConvTracer : public ForwardObserver {
 }  // namespace
 
 std::string ConvShape::describe() const {
-  return fmt::format("{}x{}x{}x{} -> {}, {}x{} s{} p{} d{} g{}", input[0], input[1], input[2], input[3],
-                     out_channels, kernel, kernel, stride, padding, dilation, groups);
+  return fmt::format("{}x{}x{}x{} -> {}, {}x{} s{} p{} d{} g{}", input[0], input[1], input[2],
+                     input[3], out_channels, kernel, kernel, stride, padding, dilation, groups);
 }
 
 bool ConvShape::same_shape(const ConvShape& o) const {
-  return input == o.input && out_channels == o.out_channels && kernel == o.kernel && stride == o.stride &&
-         padding == o.padding && dilation == o.dilation && groups == o.groups;
+  return input == o.input && out_channels == o.out_channels && kernel == o.kernel &&
+         stride == o.stride && padding == o.padding && dilation == o.dilation && groups == o.groups;
 }
 
 std::vector<ConvShape> collect_conv_shapes(Module& net, const Shape& input) {

@@ -29,7 +29,8 @@ class EventTimer {
   explicit EventTimer(cuda::Context& ctx) : ctx_(ctx) {
     int l2 = 0;
     cuda::check(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, ctx.device()), "L2 size");
-    flush_ = Tensor::empty({std::max<int64_t>(2 * l2, 1 << 20)}, DType::U8, Device::cuda(ctx.device()));
+    flush_ =
+        Tensor::empty({std::max<int64_t>(2 * l2, 1 << 20)}, DType::U8, Device::cuda(ctx.device()));
     cuda::DeviceGuard guard(ctx.device());  // events belong to the device current at creation
     cuda::check(cudaEventCreate(&start_), "cudaEventCreate");
     cuda::check(cudaEventCreate(&stop_), "cudaEventCreate");
@@ -43,7 +44,8 @@ class EventTimer {
     ctx_.synchronize();
     std::vector<double> times;
     for (int r = 0; r < repeats; ++r) {
-      cuda::check(cudaMemsetAsync(flush_.raw_data(), r & 0xff, static_cast<size_t>(flush_.numel()), ctx_.stream()),
+      cuda::check(cudaMemsetAsync(flush_.raw_data(), r & 0xff, static_cast<size_t>(flush_.numel()),
+                                  ctx_.stream()),
                   "flushing L2");
       cuda::check(cudaEventRecord(start_, ctx_.stream()), "cudaEventRecord");
       body();
@@ -103,7 +105,11 @@ KernelBenchReport run_kernel_bench(const std::vector<std::pair<std::string, Shap
     const int64_t bytes = int64_t(1) << 30;
     Tensor a = Tensor::empty({bytes}, DType::U8, dev), b = Tensor::empty({bytes}, DType::U8, dev);
     const double ms = timer.median_ms(
-        [&] { cuda::check(cudaMemcpyAsync(b.raw_data(), a.raw_data(), bytes, cudaMemcpyDeviceToDevice, ctx.stream()), "copy"); },
+        [&] {
+          cuda::check(cudaMemcpyAsync(b.raw_data(), a.raw_data(), bytes, cudaMemcpyDeviceToDevice,
+                                      ctx.stream()),
+                      "copy");
+        },
         std::max(3, options.repeats / 4));
     report.copy_gbps = 2.0 * static_cast<double>(bytes) / (ms * 1e6);
   }
@@ -128,10 +134,14 @@ KernelBenchReport run_kernel_bench(const std::vector<std::pair<std::string, Shap
       row.backend = conv2d_cuda_backend(x, w, p);
       row.ours_ms = timer.median_ms([&] { conv2d(x, w, Tensor(), p); }, options.repeats);
       row.cudnn_ms = timer.median_ms(
-          [&] { cuda::cudnn_conv2d_forward(y.data<float>(), x.data<float>(), w.data<float>(), g, options.device); },
+          [&] {
+            cuda::cudnn_conv2d_forward(y.data<float>(), x.data<float>(), w.data<float>(), g,
+                                       options.device);
+          },
           options.repeats);
       row.bytes = 4.0 * static_cast<double>(g.input_numel() + g.weight_numel() + g.output_numel());
-      row.flops = 2.0 * static_cast<double>(g.output_numel()) * static_cast<double>(g.c_per_group() * g.r * g.s);
+      row.flops = 2.0 * static_cast<double>(g.output_numel()) *
+                  static_cast<double>(g.c_per_group() * g.r * g.s);
       report.rows.push_back(row);
     }
   }
@@ -140,29 +150,37 @@ KernelBenchReport run_kernel_bench(const std::vector<std::pair<std::string, Shap
 }
 
 std::string format_kernel_bench(const KernelBenchReport& r) {
-  std::string out = fmt::format("device {}; copy bandwidth {:.0f} GB/s (read + write); fp32, TF32 {}\n",
-                                r.device, r.copy_gbps, r.tf32 ? "on" : "off");
-  out += fmt::format("{:<22} {:<44} {:>4} {:<10} {:>9} {:>9} {:>7} {:>8} {:>6} {:>8}\n", "net", "conv shape", "n",
-                     "kernel", "ours ms", "cuDNN ms", "speedup", "GB/s", "% copy", "TFLOP/s");
+  std::string out =
+      fmt::format("device {}; copy bandwidth {:.0f} GB/s (read + write); fp32, TF32 {}\n", r.device,
+                  r.copy_gbps, r.tf32 ? "on" : "off");
+  out += fmt::format("{:<22} {:<44} {:>4} {:<10} {:>9} {:>9} {:>7} {:>8} {:>6} {:>8}\n", "net",
+                     "conv shape", "n", "kernel", "ours ms", "cuDNN ms", "speedup", "GB/s",
+                     "% copy", "TFLOP/s");
   for (const KernelBenchRow& row : r.rows) {
     const double gbps = row.bytes / (row.ours_ms * 1e6);
-    out += fmt::format("{:<22} {:<44} {:>4} {:<10} {:>9.4f} {:>9.4f} {:>7.2f} {:>8.0f} {:>5.0f}% {:>8.2f}\n", row.net,
-                       row.shape.describe(), row.shape.count, row.backend, row.ours_ms, row.cudnn_ms,
-                       row.cudnn_ms / row.ours_ms, gbps, 100.0 * gbps / r.copy_gbps, row.flops / (row.ours_ms * 1e9));
+    out += fmt::format(
+        "{:<22} {:<44} {:>4} {:<10} {:>9.4f} {:>9.4f} {:>7.2f} {:>8.0f} {:>5.0f}% {:>8.2f}\n",
+        row.net, row.shape.describe(), row.shape.count, row.backend, row.ours_ms, row.cudnn_ms,
+        row.cudnn_ms / row.ours_ms, gbps, 100.0 * gbps / r.copy_gbps,
+        row.flops / (row.ours_ms * 1e9));
   }
   return out;
 }
 
 std::string kernel_bench_markdown(const KernelBenchReport& r) {
-  std::string out = fmt::format("Device {}, copy bandwidth {:.0f} GB/s, fp32, TF32 {}.\n\n", r.device, r.copy_gbps,
-                                r.tf32 ? "on" : "off");
-  out += "| net | conv shape | count | kernel | ours (ms) | cuDNN (ms) | cuDNN/ours | GB/s | % of copy | TFLOP/s |\n";
+  std::string out = fmt::format("Device {}, copy bandwidth {:.0f} GB/s, fp32, TF32 {}.\n\n",
+                                r.device, r.copy_gbps, r.tf32 ? "on" : "off");
+  out +=
+      "| net | conv shape | count | kernel | ours (ms) | cuDNN (ms) | cuDNN/ours | GB/s | % of "
+      "copy | TFLOP/s |\n";
   out += "|---|---|---:|---|---:|---:|---:|---:|---:|---:|\n";
   for (const KernelBenchRow& row : r.rows) {
     const double gbps = row.bytes / (row.ours_ms * 1e6);
-    out += fmt::format("| {} | {} | {} | {} | {:.4f} | {:.4f} | {:.2f} | {:.0f} | {:.0f}% | {:.2f} |\n", row.net,
-                       row.shape.describe(), row.shape.count, row.backend, row.ours_ms, row.cudnn_ms,
-                       row.cudnn_ms / row.ours_ms, gbps, 100.0 * gbps / r.copy_gbps, row.flops / (row.ours_ms * 1e9));
+    out += fmt::format(
+        "| {} | {} | {} | {} | {:.4f} | {:.4f} | {:.2f} | {:.0f} | {:.0f}% | {:.2f} |\n", row.net,
+        row.shape.describe(), row.shape.count, row.backend, row.ours_ms, row.cudnn_ms,
+        row.cudnn_ms / row.ours_ms, gbps, 100.0 * gbps / r.copy_gbps,
+        row.flops / (row.ours_ms * 1e9));
   }
   return out;
 }

@@ -14,11 +14,11 @@ namespace rtseg {
 struct KernelBenchRow {
   std::string net;
   ConvShape shape;
-  std::string backend;     // depthwise / grouped / cudnn
-  double ours_ms = 0;      // median
-  double cudnn_ms = 0;     // median
-  double bytes = 0;        // input + weight + output, each moved once
-  double flops = 0;        // 2 · MACs
+  std::string backend;  // depthwise / grouped / cudnn
+  double ours_ms = 0;   // median
+  double cudnn_ms = 0;  // median
+  double bytes = 0;     // input + weight + output, each moved once
+  double flops = 0;     // 2 · MACs
 };
 
 struct KernelBenchReport {
@@ -38,7 +38,7 @@ struct KernelBenchOptions {
 KernelBenchReport run_kernel_bench(const std::vector<std::pair<std::string, Shape>>& nets,
                                    const KernelBenchOptions& options);
 
-std::string format_kernel_bench(const KernelBenchReport& r);   // aligned text table
+std::string format_kernel_bench(const KernelBenchReport& r);    // aligned text table
 std::string kernel_bench_markdown(const KernelBenchReport& r);  // for BENCHMARKS.md
 
 }  // namespace rtseg

@@ -46,7 +46,8 @@ class LayerTimer : public ForwardObserver {
   void on_exit(const void* owner, const Tensor*) override {
     synchronize(device_);
     if (stack_.empty() || stack_.back().first != owner) return;
-    total_ms[owner] += std::chrono::duration<double, std::milli>(Clock::now() - stack_.back().second).count();
+    total_ms[owner] +=
+        std::chrono::duration<double, std::milli>(Clock::now() - stack_.back().second).count();
     stack_.pop_back();
   }
   std::map<const void*, double> total_ms;
@@ -89,7 +90,9 @@ NetBenchResult run_net_bench(const NetBenchOptions& o) {
   }
 #endif
   auto* cifrenet = dynamic_cast<CifreNet*>(net.get());
-  auto eighth = [&](const Tensor& x) { return cifrenet ? cifrenet->forward_eighth(x) : net->forward(x); };
+  auto eighth = [&](const Tensor& x) {
+    return cifrenet ? cifrenet->forward_eighth(x) : net->forward(x);
+  };
   const bool align = info ? info->align_corners : true;
 
   autograd::NoGradGuard no_grad;
@@ -116,13 +119,16 @@ NetBenchResult run_net_bench(const NetBenchOptions& o) {
   }
   r.latency_ms = timed(r.iterations, [&] { eighth(x); }) / r.iterations;
   r.fps = 1000.0 / r.latency_ms;
-  r.end_to_end_ms = timed(r.iterations, [&] {
-                      Tensor logits = eighth(x);
-                      argmax_channels(interpolate_bilinear(logits, o.height, o.width, align));
-                    }) / r.iterations;
+  r.end_to_end_ms = timed(r.iterations,
+                          [&] {
+                            Tensor logits = eighth(x);
+                            argmax_channels(interpolate_bilinear(logits, o.height, o.width, align));
+                          }) /
+                    r.iterations;
   r.end_to_end_fps = 1000.0 / r.end_to_end_ms;
 #ifdef RTSEG_HAVE_CUDA
-  if (device.is_cuda()) r.peak_mib = static_cast<double>(cuda::memory_stats(0).peak_allocated) / 1048576.0;
+  if (device.is_cuda())
+    r.peak_mib = static_cast<double>(cuda::memory_stats(0).peak_allocated) / 1048576.0;
 #endif
   if (o.per_layer) {
     LayerTimer timer(device);
@@ -145,16 +151,17 @@ std::string format_net_bench(const NetBenchResult& r) {
       "  params {}  MACs: conv {:.3f} G, thop-2021 {:.3f} G, thop-2022 {:.3f} G\n"
       "  protocol (logits at 1/8): {:.3f} ms, {:.1f} FPS over {} forwards\n"
       "  end to end (+ resize + argmax): {:.3f} ms, {:.1f} FPS\n",
-      r.net, r.input[2], r.input[3], r.device, r.tf32 ? "on" : "off", r.folded_bn, r.params, r.macs.conv / 1e9,
-      r.macs.thop2021 / 1e9, r.macs.thop2022 / 1e9, r.latency_ms, r.fps, r.iterations, r.end_to_end_ms,
-      r.end_to_end_fps);
+      r.net, r.input[2], r.input[3], r.device, r.tf32 ? "on" : "off", r.folded_bn, r.params,
+      r.macs.conv / 1e9, r.macs.thop2021 / 1e9, r.macs.thop2022 / 1e9, r.latency_ms, r.fps,
+      r.iterations, r.end_to_end_ms, r.end_to_end_fps);
   if (r.peak_mib >= 0) out += fmt::format("  peak device memory {:.1f} MiB\n", r.peak_mib);
   if (!r.layers.empty()) {
     double total = 0;
     for (const LayerTime& l : r.layers) total += l.ms;
     out += "  per-module forward time (synchronised around each module):\n";
     for (const LayerTime& l : r.layers) {
-      out += fmt::format("    {:<16} {:<22} {:>9.3f} ms {:>5.1f}%\n", l.path, l.type, l.ms, 100 * l.ms / total);
+      out += fmt::format("    {:<16} {:<22} {:>9.3f} ms {:>5.1f}%\n", l.path, l.type, l.ms,
+                         100 * l.ms / total);
     }
   }
   return out;
@@ -177,7 +184,8 @@ std::string net_bench_json(const NetBenchResult& r) {
   j["end_to_end_fps"] = r.end_to_end_fps;
   if (r.peak_mib >= 0) j["peak_mib"] = r.peak_mib;
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
-  for (const LayerTime& l : r.layers) layers.push_back({{"module", l.path}, {"type", l.type}, {"ms", l.ms}});
+  for (const LayerTime& l : r.layers)
+    layers.push_back({{"module", l.path}, {"type", l.type}, {"ms", l.ms}});
   j["layers"] = layers;
   return j.dump(2);
 }

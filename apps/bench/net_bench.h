@@ -17,10 +17,10 @@ struct NetBenchOptions {
   int64_t classes = 19;
   std::string dataset = "cityscapes";
   int64_t height = 360, width = 640;
-  bool use_gpu = true;      // when one is available
-  double seconds = 5.0;     // length of each timed loop
+  bool use_gpu = true;   // when one is available
+  double seconds = 5.0;  // length of each timed loop
   int warmup = 10;
-  int iterations = 0;       // per timed loop; 0: from `seconds` (at least 10)
+  int iterations = 0;  // per timed loop; 0: from `seconds` (at least 10)
   bool fold_bn = true;
   bool per_layer = true;
   bool tf32 = false;
@@ -39,9 +39,9 @@ struct NetBenchResult {
   MacCounts macs;
   int folded_bn = 0;
   int iterations = 0;
-  double latency_ms = 0, fps = 0;          // protocol: logits at 1/8
+  double latency_ms = 0, fps = 0;                // protocol: logits at 1/8
   double end_to_end_ms = 0, end_to_end_fps = 0;  // + resize to input + argmax
-  double peak_mib = -1;                    // device memory high-water mark (-1 on the CPU)
+  double peak_mib = -1;                          // device memory high-water mark (-1 on the CPU)
   std::vector<LayerTime> layers;
   bool tf32 = false;
 };

@@ -1,9 +1,8 @@
 #include "apps/lib/cli.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <new>
-
-#include <algorithm>
 
 #include "core/error.h"
 
@@ -34,16 +33,19 @@ void add_override_options(CLI::App* command, Overrides& overrides, bool position
   // Two vectors: CLI11 assigns an option's results to its variable, so options sharing one
   // vector would overwrite each other.
   if (positional) {
-    command->add_option("overrides", overrides.positional,
-                        "KEY=VALUE settings over the config file, e.g. train.lr=0.005 data.crop=[256,512]");
+    command->add_option(
+        "overrides", overrides.positional,
+        "KEY=VALUE settings over the config file, e.g. train.lr=0.005 data.crop=[256,512]");
   }
-  command->add_option("--set", overrides.set, "KEY=VALUE setting over the config file (repeatable)");
+  command->add_option("--set", overrides.set,
+                      "KEY=VALUE setting over the config file (repeatable)");
 }
 
 int run_cli(const std::vector<std::string>& args, const std::vector<CommandAdder>& commands,
             std::ostream& out, std::ostream& err, bool tty) {
-  CLI::App app{"rtseg: real-time semantic segmentation (CIFReNet, PIDNet-S, ICFRNet) from scratch in C++",
-               "rtseg"};
+  CLI::App app{
+      "rtseg: real-time semantic segmentation (CIFReNet, PIDNet-S, ICFRNet) from scratch in C++",
+      "rtseg"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "rtseg 0.1");
   app.failure_message([](const CLI::App* a, const CLI::Error& e) {
@@ -63,7 +65,8 @@ int run_cli(const std::vector<std::string>& args, const std::vector<CommandAdder
       found = found || sub->check_name(args[0]);
     }
     if (!found) {
-      err << fmt::format("error: unknown command '{}' (commands: {}; see `rtseg --help`)\n", args[0], known);
+      err << fmt::format("error: unknown command '{}' (commands: {}; see `rtseg --help`)\n",
+                         args[0], known);
       return 1;
     }
   }
@@ -73,7 +76,8 @@ int run_cli(const std::vector<std::string>& args, const std::vector<CommandAdder
   } catch (const CLI::ParseError& e) {
     return app.exit(e, out, err);
   } catch (const std::bad_alloc&) {
-    err << "error: out of memory: the sizes asked for (image, batch or net input) do not fit this machine\n"
+    err << "error: out of memory: the sizes asked for (image, batch or net input) do not fit this "
+           "machine\n"
         << std::flush;
     return 1;
   } catch (const std::exception& e) {
@@ -89,7 +93,8 @@ CLI::Validator at_least(double lo) {
       [lo](std::string& text) -> std::string {
         char* end = nullptr;
         const double v = std::strtod(text.c_str(), &end);
-        if (text.empty() || end != text.c_str() + text.size()) return fmt::format("expected a number, got '{}'", text);
+        if (text.empty() || end != text.c_str() + text.size())
+          return fmt::format("expected a number, got '{}'", text);
         if (!(v >= lo)) return fmt::format("must be >= {}, got {}", lo, text);
         return "";
       },

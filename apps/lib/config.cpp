@@ -18,12 +18,18 @@ namespace {
 
 const char* kind_name(ValueKind k) {
   switch (k) {
-    case ValueKind::Int: return "an integer";
-    case ValueKind::Float: return "a number";
-    case ValueKind::Bool: return "true or false";
-    case ValueKind::String: return "a string";
-    case ValueKind::IntList: return "a list of integers, e.g. [512, 1024]";
-    case ValueKind::FloatList: return "a list of numbers, e.g. [0.5, 1.0]";
+    case ValueKind::Int:
+      return "an integer";
+    case ValueKind::Float:
+      return "a number";
+    case ValueKind::Bool:
+      return "true or false";
+    case ValueKind::String:
+      return "a string";
+    case ValueKind::IntList:
+      return "a list of integers, e.g. [512, 1024]";
+    case ValueKind::FloatList:
+      return "a list of numbers, e.g. [0.5, 1.0]";
   }
   return "?";
 }
@@ -122,7 +128,8 @@ ConfigValue parse_value(const KeySpec& spec, const YAML::Node& node, const std::
         if (spec.kind == ValueKind::IntList) return std::vector<int64_t>{};
         return std::vector<double>{};
       }
-      if (!node.IsSequence()) return bad(node.IsMap() ? "a map" : fmt::format("'{}'", node.Scalar()));
+      if (!node.IsSequence())
+        return bad(node.IsMap() ? "a map" : fmt::format("'{}'", node.Scalar()));
       std::vector<int64_t> ints;
       std::vector<double> floats;
       for (const YAML::Node& item : node) {
@@ -150,13 +157,15 @@ ConfigValue node_to_value(const KeySpec& spec, const YAML::Node& node, const std
   if (spec.range.empty()) return value;
   const ValueRange range = ValueRange::parse(spec.range);
   auto check = [&](double v, bool element) {
-    RTSEG_CHECK(range.contains(v), "{}: {}{} must be {}, got {}", where, element ? "each value of " : "", spec.key,
-                range.text(), v);
+    RTSEG_CHECK(range.contains(v), "{}: {}{} must be {}, got {}", where,
+                element ? "each value of " : "", spec.key, range.text(), v);
   };
   if (const auto* i = std::get_if<int64_t>(&value)) check(double(*i), false);
   if (const auto* f = std::get_if<double>(&value)) check(*f, false);
-  if (const auto* is = std::get_if<std::vector<int64_t>>(&value)) for (int64_t v : *is) check(double(v), true);
-  if (const auto* fs = std::get_if<std::vector<double>>(&value)) for (double v : *fs) check(v, true);
+  if (const auto* is = std::get_if<std::vector<int64_t>>(&value))
+    for (int64_t v : *is) check(double(v), true);
+  if (const auto* fs = std::get_if<std::vector<double>>(&value))
+    for (double v : *fs) check(v, true);
   return value;
 }
 
@@ -349,7 +358,8 @@ std::vector<std::pair<std::string, std::string>> Config::differences(const Confi
 
 std::string describe_keys(const std::vector<KeySpec>& schema) {
   size_t width = 0;
-  for (const KeySpec& s : schema) width = std::max(width, s.key.size() + s.default_value.size() + 3);
+  for (const KeySpec& s : schema)
+    width = std::max(width, s.key.size() + s.default_value.size() + 3);
   std::string out;
   for (const KeySpec& s : schema) {
     const std::string range = s.range.empty() ? "" : " (" + ValueRange::parse(s.range).text() + ")";
@@ -364,8 +374,8 @@ std::pair<int64_t, int64_t> parse_size(const std::string& text, const std::strin
   const bool ok = sep != std::string::npos && parse_int_text(text.substr(0, sep), h) &&
                   parse_int_text(text.substr(sep + 1), w) && h >= 1 && w >= 1;
   RTSEG_CHECK(ok, "{}: expected HEIGHTxWIDTH (e.g. 512x1024), got '{}'", what, text);
-  RTSEG_CHECK(h <= kMaxImageSide && w <= kMaxImageSide, "{}: {}x{} is larger than {} on a side", what, h, w,
-              kMaxImageSide);
+  RTSEG_CHECK(h <= kMaxImageSide && w <= kMaxImageSide, "{}: {}x{} is larger than {} on a side",
+              what, h, w, kMaxImageSide);
   return {h, w};
 }
 

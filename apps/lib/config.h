@@ -17,7 +17,7 @@ namespace rtseg::app {
 enum class ValueKind { Int, Float, Bool, String, IntList, FloatList };
 
 struct KeySpec {
-  std::string key;            // "section.name"
+  std::string key;  // "section.name"
   ValueKind kind;
   std::string default_value;  // YAML text: "0.01", "[512, 1024]", "''"
   std::string help;
@@ -26,8 +26,8 @@ struct KeySpec {
   std::string range = "";
 };
 
-using ConfigValue = std::variant<int64_t, double, bool, std::string, std::vector<int64_t>,
-                                 std::vector<double>>;
+using ConfigValue =
+    std::variant<int64_t, double, bool, std::string, std::vector<int64_t>, std::vector<double>>;
 
 class Config {
  public:

@@ -15,7 +15,8 @@ data::ListDatasetOptions list_options(const DataSettings& d, const std::string& 
   o.root = d.root;
   o.list_file = split;
   o.info = dataset_info(d);
-  o.label_format = d.label_format == "colour" ? data::LabelFormat::Colour : data::LabelFormat::Index;
+  o.label_format =
+      d.label_format == "colour" ? data::LabelFormat::Colour : data::LabelFormat::Index;
   if (!d.remap_file.empty()) o.remap = data::read_remap_file(d.remap_file);
   return o;
 }
@@ -27,7 +28,8 @@ data::DatasetInfo dataset_info(const DataSettings& d) {
   if (d.dataset == "camvid960") return data::camvid_colour_info();
   if (d.dataset == "helen") return data::helen_info();
   if (d.dataset == "list") {
-    RTSEG_CHECK(!d.class_file.empty(), "config: list datasets need data.class_file (`name R G B` per class)");
+    RTSEG_CHECK(!d.class_file.empty(),
+                "config: list datasets need data.class_file (`name R G B` per class)");
     return data::read_class_file(data::join_path(d.root, d.class_file), int(d.ignore_index));
   }
   data::DatasetInfo info = data::cityscapes_info();  // cityscapes and synthetic
@@ -41,7 +43,8 @@ std::shared_ptr<const data::Dataset> open_dataset(const DataSettings& d, const s
     data::SyntheticOptions o;
     const bool train = split == "train";
     o.size = size_t(train ? d.synthetic_train_samples : d.synthetic_val_samples);
-    RTSEG_CHECK(o.size > 0, "config: data.synthetic_{}_samples must be > 0", train ? "train" : "val");
+    RTSEG_CHECK(o.size > 0, "config: data.synthetic_{}_samples must be > 0",
+                train ? "train" : "val");
     o.height = int(d.synthetic_size[0]);
     o.width = int(d.synthetic_size[1]);
     // Validation scenes come from another seed than the training scenes.
@@ -66,14 +69,16 @@ data::Pipeline train_pipeline(const DataSettings& d, bool edges) {
   const int crop_h = crop ? int(d.crop[0]) : 0, crop_w = crop ? int(d.crop[1]) : 0;
   if (d.augment == "pidnet") {
     // Edge maps are made on the full-size label, so the optional resize comes first.
-    if (!d.train_resize.empty()) p.add("resize", data::resize_to(int(d.train_resize[1]), int(d.train_resize[0])));
-    data::Pipeline recipe = data::pidnet_train_pipeline(int(d.base_size), crop_h, crop_w,
-                                                        int(d.boundary_frame), edges);
+    if (!d.train_resize.empty())
+      p.add("resize", data::resize_to(int(d.train_resize[1]), int(d.train_resize[0])));
+    data::Pipeline recipe =
+        data::pidnet_train_pipeline(int(d.base_size), crop_h, crop_w, int(d.boundary_frame), edges);
     // A Pipeline does not hand out its steps: the recipe runs as one step of this one.
     p.add("pidnet", [recipe](data::Sample& s, Generator& g) { recipe.apply(s, g); });
     return p;
   }
-  if (!d.train_resize.empty()) p.add("resize", data::resize_to(int(d.train_resize[1]), int(d.train_resize[0])));
+  if (!d.train_resize.empty())
+    p.add("resize", data::resize_to(int(d.train_resize[1]), int(d.train_resize[0])));
   if (edges) p.add("boundary", data::add_boundary(int(d.boundary_frame)));
   if (d.augment == "cifrenet") {
     data::Pipeline recipe = data::cifrenet_train_pipeline(crop_h, crop_w, int(d.rotate_label_fill));
@@ -87,7 +92,8 @@ data::Pipeline train_pipeline(const DataSettings& d, bool edges) {
 
 data::Pipeline eval_pipeline(const DataSettings& d) {
   data::Pipeline p;
-  if (d.eval_size.size() == 2) p.add("resize", data::resize_to(int(d.eval_size[1]), int(d.eval_size[0])));
+  if (d.eval_size.size() == 2)
+    p.add("resize", data::resize_to(int(d.eval_size[1]), int(d.eval_size[0])));
   return p;
 }
 

@@ -45,7 +45,8 @@ Tensor predict_logits(Module& net, const Tensor& images, bool flip) {
   autograd::NoGradGuard no_grad;
   Tensor logits = logits_at_label_size(net, images, images.size(2), images.size(3));
   if (flip) {
-    const Tensor mirrored = logits_at_label_size(net, flip_width(images), images.size(2), images.size(3));
+    const Tensor mirrored =
+        logits_at_label_size(net, flip_width(images), images.size(2), images.size(3));
     logits = mul_scalar(add(logits, flip_width(mirrored)), 0.5);
   }
   return logits;
@@ -120,9 +121,12 @@ EvalResult evaluate(Module& net, std::shared_ptr<const data::Dataset> dataset,
     if (options.on_progress) options.on_progress(result.images, dataset->size());
   }
   RTSEG_CHECK(result.labelled == 0 || result.matrix.total() > 0,
-              "evaluate: {} labelled images and not a single pixel of a class among them: every label pixel is "
-              "the ignore value {} (do the labels decode as this dataset's? `rtseg check-dataset` shows the "
-              "histogram)", result.labelled, info.ignore_index);
+              "evaluate: {} labelled images and not a single pixel of a class among them: every "
+              "label pixel is "
+              "the ignore value {} (do the labels decode as this dataset's? `rtseg check-dataset` "
+              "shows the "
+              "histogram)",
+              result.labelled, info.ignore_index);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

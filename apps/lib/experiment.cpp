@@ -26,7 +26,8 @@ std::string joined(std::initializer_list<const char*> options) {
 
 void check_choice(const std::string& key, const std::string& v,
                   std::initializer_list<const char*> options) {
-  RTSEG_CHECK(one_of(v, options), "config: {} must be one of {}, got '{}'", key, joined(options), v);
+  RTSEG_CHECK(one_of(v, options), "config: {} must be one of {}, got '{}'", key, joined(options),
+              v);
 }
 
 void check_size(const std::string& key, const std::vector<int64_t>& v, bool may_be_empty) {
@@ -45,15 +46,18 @@ const std::vector<KeySpec>& experiment_schema() {
       {"model.variant", K::String, "''",
        "dataset-specific structure (CIFReNet's DSP dilations): cityscapes, camvid or helen; "
        "empty: data.dataset where it is one of those, else cityscapes"},
-      {"model.weights", K::String, "''", "safetensors weights to start from (loaded by name, with a "
-                                         "report); empty: from scratch"},
-      {"model.weights_partial", K::Bool, "false", "load only the tensors of model.weights that fit "
-                                                  "(e.g. ImageNet backbone weights); false: they must fit "
-                                                  "the net exactly"},
+      {"model.weights", K::String, "''",
+       "safetensors weights to start from (loaded by name, with a "
+       "report); empty: from scratch"},
+      {"model.weights_partial", K::Bool, "false",
+       "load only the tensors of model.weights that fit "
+       "(e.g. ImageNet backbone weights); false: they must fit "
+       "the net exactly"},
       {"data.dataset", K::String, "synthetic",
        "synthetic, camvid (SegNet 480x360), camvid960 (colour labels), cityscapes, helen, list"},
       {"data.root", K::String, "''", "dataset folder"},
-      {"data.train_split", K::String, "train", "split (or list file, for camvid and list) to train on"},
+      {"data.train_split", K::String, "train",
+       "split (or list file, for camvid and list) to train on"},
       {"data.val_split", K::String, "val", "split (or list file) to validate on"},
       {"data.class_file", K::String, "''", "list datasets: `name R G B` per class"},
       {"data.label_format", K::String, "index", "list datasets: index (gray PNG) or colour"},
@@ -61,32 +65,45 @@ const std::vector<KeySpec>& experiment_schema() {
       {"data.ignore_index", K::Int, "255", "list datasets: the ignored label value", "[0, 32767]"},
       {"data.synthetic_train_samples", K::Int, "200", "synthetic: training scenes", "[1, inf)"},
       {"data.synthetic_val_samples", K::Int, "20", "synthetic: validation scenes", "[1, inf)"},
-      {"data.synthetic_size", K::IntList, "[128, 256]", "synthetic: scene size [h, w]", "[1, 16384]"},
-      {"data.train_resize", K::IntList, "[]", "resize training samples to [h, w] before "
-                                              "augmentation (e.g. CamVid to 720x960); []: no", "[1, 16384]"},
-      {"data.augment", K::String, "flip", "none, flip, cifrenet (flip, scale 0.5-1.5, rotate, "
-                                          "colour, crop) or pidnet (edges, multi-scale, crop, flip)"},
-      {"data.crop", K::IntList, "[]", "training crop [h, w]; []: none (flip/none only)", "[1, 16384]"},
-      {"data.base_size", K::Int, "0", "pidnet: long side at scale 1 (Cityscapes 2048, CamVid 960)", "[0, 16384]"},
-      {"data.boundary_frame", K::Int, "0", "pidnet: border cleared in edge maps (Cityscapes 6)", "[0, 65535]"},
-      {"data.rotate_label_fill", K::Int, "255", "cifrenet: label of corners emptied by rotation "
-                                                "(the authors' code effectively uses 0)", "[0, 32767]"},
-      {"data.eval_size", K::IntList, "[]", "resize for evaluation [h, w] (labels nearest); []: native", "[1, 16384]"},
+      {"data.synthetic_size", K::IntList, "[128, 256]", "synthetic: scene size [h, w]",
+       "[1, 16384]"},
+      {"data.train_resize", K::IntList, "[]",
+       "resize training samples to [h, w] before "
+       "augmentation (e.g. CamVid to 720x960); []: no",
+       "[1, 16384]"},
+      {"data.augment", K::String, "flip",
+       "none, flip, cifrenet (flip, scale 0.5-1.5, rotate, "
+       "colour, crop) or pidnet (edges, multi-scale, crop, flip)"},
+      {"data.crop", K::IntList, "[]", "training crop [h, w]; []: none (flip/none only)",
+       "[1, 16384]"},
+      {"data.base_size", K::Int, "0", "pidnet: long side at scale 1 (Cityscapes 2048, CamVid 960)",
+       "[0, 16384]"},
+      {"data.boundary_frame", K::Int, "0", "pidnet: border cleared in edge maps (Cityscapes 6)",
+       "[0, 65535]"},
+      {"data.rotate_label_fill", K::Int, "255",
+       "cifrenet: label of corners emptied by rotation "
+       "(the authors' code effectively uses 0)",
+       "[0, 32767]"},
+      {"data.eval_size", K::IntList, "[]",
+       "resize for evaluation [h, w] (labels nearest); []: native", "[1, 16384]"},
       {"data.normalization", K::String, "imagenet", "imagenet, cifrenet_bgr or unit"},
       {"data.workers", K::Int, "2", "loader threads (0: load in the main thread)", "[0, 256]"},
       {"train.device", K::String, "auto", "auto (GPU when present), cpu, cuda or cuda:N"},
       {"train.batch_size", K::Int, "4", "images per iteration", "[1, inf)"},
       {"train.iterations", K::Int, "0", "iterations to train; 0: train.epochs epochs", "[0, inf)"},
       {"train.epochs", K::Int, "0", "epochs to train when train.iterations is 0", "[0, inf)"},
-      {"train.schedule_epochs", K::Int, "0", "epochs the poly schedule spans (PIDNet's END_EPOCH); "
-                                             "0: the length of the run", "[0, inf)"},
+      {"train.schedule_epochs", K::Int, "0",
+       "epochs the poly schedule spans (PIDNet's END_EPOCH); "
+       "0: the length of the run",
+       "[0, inf)"},
       {"train.lr", K::Float, "0.01", "base learning rate", "(0, inf)"},
       {"train.momentum", K::Float, "0.9", "SGD momentum", "[0, 1)"},
       {"train.nesterov", K::Bool, "false", "Nesterov momentum"},
       {"train.weight_decay", K::Float, "0.0005", "L2 weight decay", "[0, inf)"},
       {"train.poly_power", K::Float, "0.9", "poly schedule power", "[0, inf)"},
       {"train.warmup_iters", K::Int, "0", "linear warm-up iterations", "[0, inf)"},
-      {"train.warmup_ratio", K::Float, "0.1", "warm-up starts at this fraction of the LR", "[0, 1]"},
+      {"train.warmup_ratio", K::Float, "0.1", "warm-up starts at this fraction of the LR",
+       "[0, 1]"},
       {"train.loss", K::String, "ce", "ce, ohem (rtseg train --help lists the registered losses)"},
       {"train.ce_reduction", K::String, "mean",
        "mean (Σ w·nll / Σ w, PyTorch) or all_pixels (Σ w·nll / all pixels, CIFReNet's code)"},
@@ -99,13 +116,17 @@ const std::vector<KeySpec>& experiment_schema() {
        "icfrnet: complexity pseudo-labels from the IC9600 teacher, precomputed PNGs, or the "
        "analytic proxy (an approximation)"},
       {"train.complexity_dir", K::String, "''", "icfrnet, precomputed: folder of <name>.png maps"},
-      {"train.teacher_weights", K::String, "''", "icfrnet, teacher: the IC9600 ICNet weights "
-                                                 "(ck.pth converted with rtseg convert)"},
+      {"train.teacher_weights", K::String, "''",
+       "icfrnet, teacher: the IC9600 ICNet weights "
+       "(ck.pth converted with rtseg convert)"},
       {"train.seed", K::Int, "304", "seed of initialisation, data order and augmentation"},
       {"train.log_interval", K::Int, "10", "iterations between log lines and CSV rows", "[1, inf)"},
-      {"train.val_interval", K::Int, "0", "iterations between validations; 0: once per epoch", "[0, inf)"},
-      {"train.checkpoint_interval", K::Int, "0", "iterations between `last` checkpoints; 0: at "
-                                                 "each validation", "[0, inf)"},
+      {"train.val_interval", K::Int, "0", "iterations between validations; 0: once per epoch",
+       "[0, inf)"},
+      {"train.checkpoint_interval", K::Int, "0",
+       "iterations between `last` checkpoints; 0: at "
+       "each validation",
+       "[0, inf)"},
       {"eval.batch_size", K::Int, "1", "images per evaluation batch", "[1, inf)"},
       {"eval.flip", K::Bool, "false", "average the logits of the image and its mirror"},
       {"eval.max_samples", K::Int, "0", "evaluate on the first N samples only; 0: all", "[0, inf)"},
@@ -137,7 +158,8 @@ Experiment read_experiment(const Config& c, const std::string& config_path) {
 
   DataSettings& d = e.data;
   d.dataset = c.get_string("data.dataset");
-  check_choice("data.dataset", d.dataset, {"synthetic", "camvid", "camvid960", "cityscapes", "helen", "list"});
+  check_choice("data.dataset", d.dataset,
+               {"synthetic", "camvid", "camvid960", "cityscapes", "helen", "list"});
   d.root = c.get_string("data.root");
   d.train_split = c.get_string("data.train_split");
   d.val_split = c.get_string("data.val_split");
@@ -214,7 +236,8 @@ Experiment read_experiment(const Config& c, const std::string& config_path) {
 
   e.output_dir = c.get_string("output.dir");
   if (e.output_dir.empty()) {
-    const std::string stem = config_path.empty() ? "default" : std::filesystem::path(config_path).stem().string();
+    const std::string stem =
+        config_path.empty() ? "default" : std::filesystem::path(config_path).stem().string();
     e.output_dir = (std::filesystem::path("runs") / stem).string();
   }
   return e;

@@ -19,10 +19,10 @@ const std::vector<KeySpec>& experiment_schema();
 Config load_experiment_config(const std::string& path, const std::vector<std::string>& overrides);
 
 struct ModelSettings {
-  std::string name;       // registry name (nets/registry.h)
-  int64_t classes = 0;    // 0: the dataset's
-  std::string variant;    // NetOptions::dataset: dataset-specific structure (CIFReNet's dilations)
-  std::string weights;    // safetensors to start from, loaded by name ("" = none)
+  std::string name;     // registry name (nets/registry.h)
+  int64_t classes = 0;  // 0: the dataset's
+  std::string variant;  // NetOptions::dataset: dataset-specific structure (CIFReNet's dilations)
+  std::string weights;  // safetensors to start from, loaded by name ("" = none)
   bool weights_partial = false;  // load what fits of `weights` instead of requiring all of it
 };
 

@@ -19,7 +19,8 @@ class CrossEntropyLoss : public TrainingLoss {
       : setup_(s), weights_(class_weight_tensor(s)), rng_(uint64_t(s.train.seed) ^ 0x10556e17ULL) {}
 
   LossTerms compute(Module& net, const data::Batch& batch) override {
-    const Tensor logits = logits_at_label_size(net, batch.images, batch.labels.size(1), batch.labels.size(2));
+    const Tensor logits =
+        logits_at_label_size(net, batch.images, batch.labels.size(1), batch.labels.size(2));
     // The weights are used with probability p; the draw happens only when p is strictly between
     // 0 and 1, so configs without weights never touch the generator.
     const double p = setup_.train.class_weight_prob;
@@ -47,7 +48,8 @@ class OhemLoss : public TrainingLoss {
   explicit OhemLoss(const LossSetup& s) : setup_(s), weights_(class_weight_tensor(s)) {}
 
   LossTerms compute(Module& net, const data::Batch& batch) override {
-    const Tensor logits = logits_at_label_size(net, batch.images, batch.labels.size(1), batch.labels.size(2));
+    const Tensor logits =
+        logits_at_label_size(net, batch.images, batch.labels.size(1), batch.labels.size(2));
     const Tensor loss = ohem_cross_entropy(logits, batch.labels, setup_.train.ohem_thresh,
                                            setup_.train.ohem_keep, weights_, setup_.ignore_index);
     return {loss, {{"ohem", loss}}};
@@ -68,10 +70,12 @@ namespace {
 std::map<std::string, Entry>& registry() {
   static std::map<std::string, Entry> losses = [] {
     std::map<std::string, Entry> m = {
-      {"ce", {"cross-entropy (class weights, mean or all_pixels reduction)",
-              [](const LossSetup& s) { return std::make_unique<CrossEntropyLoss>(s); }}},
-      {"ohem", {"PIDNet's OHEM cross-entropy",
-                [](const LossSetup& s) { return std::make_unique<OhemLoss>(s); }}},
+        {"ce",
+         {"cross-entropy (class weights, mean or all_pixels reduction)",
+          [](const LossSetup& s) { return std::make_unique<CrossEntropyLoss>(s); }}},
+        {"ohem",
+         {"PIDNet's OHEM cross-entropy",
+          [](const LossSetup& s) { return std::make_unique<OhemLoss>(s); }}},
     };
     std::map<std::string, std::pair<std::string, LossFactory>> more;
     add_pidnet_losses(more);
@@ -94,7 +98,8 @@ Tensor class_weight_tensor(const LossSetup& s) {
 
 Tensor logits_at_label_size(Module& net, const Tensor& images, int64_t height, int64_t width) {
   Tensor logits = net.forward(images);
-  RTSEG_CHECK(logits.dim() == 4, "{}: expected N×C×H×W logits, got {}", net.type_name(), logits.describe());
+  RTSEG_CHECK(logits.dim() == 4, "{}: expected N×C×H×W logits, got {}", net.type_name(),
+              logits.describe());
   if (logits.size(2) != height || logits.size(3) != width) {
     logits = interpolate_bilinear(logits, height, width, /*align_corners=*/true);
   }

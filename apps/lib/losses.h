@@ -45,7 +45,8 @@ class TrainingLoss {
   // Generators the loss draws from: saved in checkpoints so that a resumed run draws the same.
   virtual NamedGenerators generators() { return {}; }
   // The training set as the loss needs it (e.g. with precomputed complexity maps attached).
-  virtual std::shared_ptr<const data::Dataset> wrap_dataset(std::shared_ptr<const data::Dataset> base) {
+  virtual std::shared_ptr<const data::Dataset> wrap_dataset(
+      std::shared_ptr<const data::Dataset> base) {
     return base;
   }
 };

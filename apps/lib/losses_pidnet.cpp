@@ -21,7 +21,8 @@ PidnetLossOptions pidnet_options(const LossSetup& s) {
   PidnetLossOptions o;
   o.ohem_thresh = s.train.ohem_thresh;
   o.ohem_min_kept = s.train.ohem_keep;
-  o.aux_reduction = s.train.ce_reduction == "mean" ? AuxCeReduction::WeightedMean : AuxCeReduction::PixelMean;
+  o.aux_reduction =
+      s.train.ce_reduction == "mean" ? AuxCeReduction::WeightedMean : AuxCeReduction::PixelMean;
   o.class_weights = class_weight_tensor(s);
   o.ignore_index = s.ignore_index;
   return o;
@@ -35,13 +36,16 @@ Net& net_as(Module& net, const char* loss, const char* needs) {
 }
 
 void check_heads(const PidNetHeads& heads, const data::Batch& batch, const char* loss) {
-  RTSEG_CHECK(heads.aux_p.defined() && heads.boundary.defined(),
-              "train.loss {}: the net has no auxiliary heads (it must be built as the training graph)", loss);
+  RTSEG_CHECK(
+      heads.aux_p.defined() && heads.boundary.defined(),
+      "train.loss {}: the net has no auxiliary heads (it must be built as the training graph)",
+      loss);
   RTSEG_CHECK(batch.boundary.defined(), "train.loss {}: the batch has no edge maps", loss);
 }
 
 // Every named term except the total, which LossTerms carries on its own.
-std::vector<std::pair<std::string, Tensor>> parts(std::vector<std::pair<std::string, Tensor>> named) {
+std::vector<std::pair<std::string, Tensor>> parts(
+    std::vector<std::pair<std::string, Tensor>> named) {
   std::vector<std::pair<std::string, Tensor>> out;
   for (auto& [name, t] : named) {
     if (name != "total") out.emplace_back(name, t);
@@ -54,7 +58,8 @@ class PidnetTrainingLoss : public TrainingLoss {
   explicit PidnetTrainingLoss(const LossSetup& s) : options_(pidnet_options(s)) {}
 
   LossTerms compute(Module& net, const data::Batch& batch) override {
-    const PidNetHeads heads = net_as<PidNet>(net, "pidnet", "a PIDNet-family net").forward_heads(batch.images);
+    const PidNetHeads heads =
+        net_as<PidNet>(net, "pidnet", "a PIDNet-family net").forward_heads(batch.images);
     check_heads(heads, batch, "pidnet");
     const PidnetLossTerms t = pidnet_loss(heads.list(), batch.labels, batch.boundary, options_);
     return {t.total, parts(t.named())};
@@ -65,7 +70,8 @@ class PidnetTrainingLoss : public TrainingLoss {
   PidnetLossOptions options_;
 };
 
-data::ComplexitySource complexity_source(const LossSetup& s, std::shared_ptr<IcnetTeacher>& teacher) {
+data::ComplexitySource complexity_source(const LossSetup& s,
+                                         std::shared_ptr<IcnetTeacher>& teacher) {
   data::ComplexityConfig c;
   c.source = s.train.complexity_source;
   c.folder = s.train.complexity_dir;
@@ -93,14 +99,16 @@ class IcfrnetTrainingLoss : public TrainingLoss {
   }
 
   LossTerms compute(Module& net, const data::Batch& batch) override {
-    const IcfrNetOutputs out = net_as<IcfrNet>(net, "icfrnet", "an ICFRNet").forward_outputs(batch.images);
+    const IcfrNetOutputs out =
+        net_as<IcfrNet>(net, "icfrnet", "an ICFRNet").forward_outputs(batch.images);
     check_heads(out.heads, batch, "icfrnet");
     const IcfrnetLossTerms t = icfrnet_loss(out.heads.list(), out.ic_logits, batch.labels,
                                             batch.boundary, source_.maps(batch), options_);
     return {t.total, parts(t.named())};
   }
   bool needs_edges() const override { return true; }
-  std::shared_ptr<const data::Dataset> wrap_dataset(std::shared_ptr<const data::Dataset> base) override {
+  std::shared_ptr<const data::Dataset> wrap_dataset(
+      std::shared_ptr<const data::Dataset> base) override {
     return source_.wrap_dataset(std::move(base));
   }
 
@@ -113,10 +121,12 @@ class IcfrnetTrainingLoss : public TrainingLoss {
 }  // namespace
 
 void add_pidnet_losses(std::map<std::string, std::pair<std::string, LossFactory>>& losses) {
-  losses["pidnet"] = {"PIDNet's 0.4 aux CE + OHEM + 20 boundary BCE + boundary-aware OHEM (pidnet-s)",
-                      [](const LossSetup& s) { return std::make_unique<PidnetTrainingLoss>(s); }};
-  losses["icfrnet"] = {"PIDNet's loss + the image-complexity MSE/KL term (icfrnet; train.complexity_source)",
-                       [](const LossSetup& s) { return std::make_unique<IcfrnetTrainingLoss>(s); }};
+  losses["pidnet"] = {
+      "PIDNet's 0.4 aux CE + OHEM + 20 boundary BCE + boundary-aware OHEM (pidnet-s)",
+      [](const LossSetup& s) { return std::make_unique<PidnetTrainingLoss>(s); }};
+  losses["icfrnet"] = {
+      "PIDNet's loss + the image-complexity MSE/KL term (icfrnet; train.complexity_source)",
+      [](const LossSetup& s) { return std::make_unique<IcfrnetTrainingLoss>(s); }};
 }
 
 }  // namespace rtseg::app

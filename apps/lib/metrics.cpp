@@ -21,7 +21,8 @@ void ConfusionMatrix::add(const int64_t* truth, const int64_t* predicted, size_t
     RTSEG_CHECK(t >= 0 && t < classes_,
                 "metrics: ground-truth value {} is neither a class (0..{}) nor the ignore value {}",
                 t, classes_ - 1, ignore_);
-    RTSEG_CHECK(p >= 0 && p < classes_, "metrics: predicted class {} outside 0..{}", p, classes_ - 1);
+    RTSEG_CHECK(p >= 0 && p < classes_, "metrics: predicted class {} outside 0..{}", p,
+                classes_ - 1);
     ++counts_[size_t(t) * classes_ + size_t(p)];
   }
 }
@@ -38,7 +39,8 @@ void ConfusionMatrix::add(const Tensor& truth, const Tensor& predicted) {
 }
 
 void ConfusionMatrix::merge(const ConfusionMatrix& other) {
-  RTSEG_CHECK(other.classes_ == classes_, "metrics: merging {} classes into {}", other.classes_, classes_);
+  RTSEG_CHECK(other.classes_ == classes_, "metrics: merging {} classes into {}", other.classes_,
+              classes_);
   for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
 }
 
@@ -94,13 +96,17 @@ std::string class_name(const std::vector<std::string>& names, size_t c) {
   return c < names.size() ? names[c] : fmt::format("class {}", c);
 }
 
-nlohmann::json number_or_null(double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); }
+nlohmann::json number_or_null(double v) {
+  return std::isnan(v) ? nlohmann::json() : nlohmann::json(v);
+}
 
 }  // namespace
 
-std::string format_metrics_table(const SegmentationMetrics& s, const std::vector<std::string>& names) {
+std::string format_metrics_table(const SegmentationMetrics& s,
+                                 const std::vector<std::string>& names) {
   size_t width = 5;
-  for (size_t c = 0; c < s.classes.size(); ++c) width = std::max(width, class_name(names, c).size());
+  for (size_t c = 0; c < s.classes.size(); ++c)
+    width = std::max(width, class_name(names, c).size());
   std::string out = fmt::format("{:>3}  {:<{}}  {:>7}  {:>7}  {:>12}\n", "id", "class", width,
                                 "IoU %", "Acc %", "GT pixels");
   for (size_t c = 0; c < s.classes.size(); ++c) {
@@ -108,12 +114,15 @@ std::string format_metrics_table(const SegmentationMetrics& s, const std::vector
     out += fmt::format("{:>3}  {:<{}}  {:>7}  {:>7}  {:>12}\n", c, class_name(names, c), width,
                        percent(m.iou), percent(m.acc), m.gt_pixels);
   }
-  out += fmt::format("mIoU {}  aAcc {}  mAcc {}\n", percent(s.miou), percent(s.aacc), percent(s.macc));
-  out += fmt::format("(baseline: every pixel the most frequent class gives mIoU {})\n", percent(s.majority_miou));
+  out +=
+      fmt::format("mIoU {}  aAcc {}  mAcc {}\n", percent(s.miou), percent(s.aacc), percent(s.macc));
+  out += fmt::format("(baseline: every pixel the most frequent class gives mIoU {})\n",
+                     percent(s.majority_miou));
   return out;
 }
 
-std::string format_confusion_matrix(const ConfusionMatrix& m, const std::vector<std::string>& names) {
+std::string format_confusion_matrix(const ConfusionMatrix& m,
+                                    const std::vector<std::string>& names) {
   const int n = m.num_classes();
   const std::string corner = "truth \\ predicted";
   size_t cell = 3, width = corner.size() - 5;  // rows start with "id  name"
@@ -171,7 +180,8 @@ void write_metrics_json(const std::string& path, const SegmentationMetrics& s,
 }
 
 Tensor argmax_classes(const Tensor& logits) {
-  RTSEG_CHECK(logits.dim() == 4, "argmax_classes: expected N×C×H×W logits, got {}", logits.describe());
+  RTSEG_CHECK(logits.dim() == 4, "argmax_classes: expected N×C×H×W logits, got {}",
+              logits.describe());
   const Tensor host = logits.to(Device::cpu()).to(DType::F32);
   const Tensor x = as_contiguous(host);
   const int64_t n = x.size(0), c = x.size(1), plane = x.size(2) * x.size(3);
@@ -188,7 +198,8 @@ Tensor argmax_classes(const Tensor& logits) {
     for (int64_t k = 1; k < c; ++k) {
       const float* values = base + k * plane;
       for (int64_t i = 0; i < plane; ++i) {
-        if (values[i] > best[size_t(i)]) best[size_t(i)] = values[i], labels[i] = k;  // NaN never wins
+        if (values[i] > best[size_t(i)])
+          best[size_t(i)] = values[i], labels[i] = k;  // NaN never wins
       }
     }
   }

@@ -28,7 +28,9 @@ class ConfusionMatrix {
 
   int num_classes() const { return classes_; }
   int ignore_index() const { return ignore_; }
-  uint64_t at(int truth, int predicted) const { return counts_[size_t(truth) * classes_ + predicted]; }
+  uint64_t at(int truth, int predicted) const {
+    return counts_[size_t(truth) * classes_ + predicted];
+  }
   uint64_t total() const;
 
  private:
@@ -53,12 +55,15 @@ SegmentationMetrics compute_metrics(const ConfusionMatrix& m);
 
 // The per-class table (name, IoU %, Acc %, GT pixels) followed by the mIoU / aAcc / mAcc line
 // and the majority-class baseline.
-std::string format_metrics_table(const SegmentationMetrics& s, const std::vector<std::string>& names);
+std::string format_metrics_table(const SegmentationMetrics& s,
+                                 const std::vector<std::string>& names);
 // The confusion matrix as rows of pixel counts (rows: ground truth), columns headed by class
 // index, with the row's class name.
-std::string format_confusion_matrix(const ConfusionMatrix& m, const std::vector<std::string>& names);
-// metrics.json: {"mIoU", "aAcc", "mAcc", "majority_mIoU", "classes": [{"name","IoU","Acc","gt_pixels",
-// "predicted_pixels"}], "confusion_matrix": [[...]], ...extra}; nan → null. Values are fractions.
+std::string format_confusion_matrix(const ConfusionMatrix& m,
+                                    const std::vector<std::string>& names);
+// metrics.json: {"mIoU", "aAcc", "mAcc", "majority_mIoU", "classes":
+// [{"name","IoU","Acc","gt_pixels", "predicted_pixels"}], "confusion_matrix": [[...]], ...extra};
+// nan → null. Values are fractions.
 std::string metrics_json(const SegmentationMetrics& s, const ConfusionMatrix& m,
                          const std::vector<std::string>& names,
                          const std::vector<std::pair<std::string, std::string>>& extra = {});

@@ -29,7 +29,8 @@ Device choose_device(const std::string& request) {
   }
   const CudaAvailability& a = cuda_availability();
   RTSEG_CHECK(a.device_count > 0, "device '{}': no GPU can be used ({})", request, a.reason);
-  RTSEG_CHECK(index < a.device_count, "device '{}': only {} GPU(s) present", request, a.device_count);
+  RTSEG_CHECK(index < a.device_count, "device '{}': only {} GPU(s) present", request,
+              a.device_count);
   return Device::cuda(index);
 }
 
@@ -74,7 +75,8 @@ LoadReport load_inference_weights(Module& net, const std::string& path) {
   if (!report.missing.empty() || !report.mismatched.empty()) {
     fail("{}: the weights do not fit {}: {} missing, {} shape mismatches (first: {})", path,
          net.type_name(), report.missing.size(), report.mismatched.size(),
-         report.mismatched.empty() ? "missing " + report.missing.front() : report.mismatched.front());
+         report.mismatched.empty() ? "missing " + report.missing.front()
+                                   : report.mismatched.front());
   }
   return report;
 }

@@ -1,7 +1,8 @@
 #include "apps/lib/output_names.h"
 
-#include <filesystem>
 #include <fmt/format.h>
+
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -22,7 +23,8 @@ fs::path common_folder(const std::vector<fs::path>& folders) {
   fs::path common = folders.front();
   for (const fs::path& f : folders) {
     fs::path shared;
-    for (auto a = common.begin(), b = f.begin(); a != common.end() && b != f.end() && *a == *b; ++a, ++b) {
+    for (auto a = common.begin(), b = f.begin(); a != common.end() && b != f.end() && *a == *b;
+         ++a, ++b) {
       shared /= *a;
     }
     common = shared;
@@ -34,7 +36,7 @@ fs::path common_folder(const std::vector<fs::path>& folders) {
 
 NamedInputs name_outputs(const std::vector<std::string>& files) {
   NamedInputs r;
-  std::vector<fs::path> paths;  // canonical, by kept file
+  std::vector<fs::path> paths;         // canonical, by kept file
   std::map<std::string, size_t> seen;  // identity -> times given
   for (const std::string& file : files) {
     const std::string id = identity(file);
@@ -45,7 +47,8 @@ NamedInputs name_outputs(const std::vector<std::string>& files) {
   }
   for (size_t i = 0; i < r.files.size(); ++i) {
     const size_t times = seen[paths[i].string()];
-    if (times > 1) r.notes.push_back(fmt::format("{} was given {} times: predicted once", r.files[i], times));
+    if (times > 1)
+      r.notes.push_back(fmt::format("{} was given {} times: predicted once", r.files[i], times));
   }
 
   std::map<std::string, std::vector<size_t>> by_stem;
@@ -65,21 +68,25 @@ NamedInputs name_outputs(const std::vector<std::string>& files) {
     const fs::path common = common_folder(folders);
     for (size_t i : group) {
       const fs::path below = paths[i].parent_path().lexically_relative(common);
-      const fs::path leaf = per_folder[paths[i].parent_path()] > 1 ? paths[i].filename() : paths[i].stem();
+      const fs::path leaf =
+          per_folder[paths[i].parent_path()] > 1 ? paths[i].filename() : paths[i].stem();
       r.names[i] = (below == "." || below.empty() ? leaf : below / leaf).generic_string();
     }
-    r.notes.push_back(fmt::format("{} inputs are named {}: their outputs are {}", group.size(), stem, [&] {
-      std::string list;
-      for (size_t i : group) list += (list.empty() ? "" : ", ") + r.names[i] + "_*";
-      return list;
-    }()));
+    r.notes.push_back(
+        fmt::format("{} inputs are named {}: their outputs are {}", group.size(), stem, [&] {
+          std::string list;
+          for (size_t i : group) list += (list.empty() ? "" : ", ") + r.names[i] + "_*";
+          return list;
+        }()));
   }
   // A name chosen above can still equal another file's stem (a.jpg.png beside a.jpg and a.png).
   std::set<std::string> taken;
   for (size_t i = 0; i < r.names.size(); ++i) {
     std::string name = r.names[i];
     for (int n = 2; taken.count(name); ++n) name = fmt::format("{}~{}", r.names[i], n);
-    if (name != r.names[i]) r.notes.push_back(fmt::format("{}: outputs named {}_* (the name was taken)", r.files[i], name));
+    if (name != r.names[i])
+      r.notes.push_back(
+          fmt::format("{}: outputs named {}_* (the name was taken)", r.files[i], name));
     r.names[i] = name;
     taken.insert(name);
   }

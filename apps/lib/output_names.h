@@ -1,7 +1,8 @@
 // Names for the outputs of one `rtseg predict` run, one per input image, so that no output
 // overwrites another: the file's stem where that is unique; where stems clash, the folders below
 // the clashing files' common folder (s1/x, s2/x), and the extension where they share a folder too
-// (a.jpg, a.png). A file given more than once (itself, in a folder and in a list) is predicted once.
+// (a.jpg, a.png). A file given more than once (itself, in a folder and in a list) is predicted
+// once.
 #pragma once
 
 #include <string>

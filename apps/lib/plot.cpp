@@ -1,10 +1,10 @@
 #include "apps/lib/plot.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-
-#include <fmt/format.h>
 
 #include "apps/lib/csv_log.h"
 #include "data/image_io.h"
@@ -54,8 +54,12 @@ void draw_chart(Canvas& canvas, const Chart& chart, int top, int width, int heig
   const double pad = (y1 - y0) * 0.05;
   if (!(chart.y_from_zero && y0 == 0)) y0 -= pad;  // a zero-based axis starts at 0
   y1 += pad;
-  auto px = [&](double x) { return left + int(std::lround((x - x0) / (x1 - x0) * (right - left))); };
-  auto py = [&](double y) { return bottom - int(std::lround((y - y0) / (y1 - y0) * (bottom - plot_top))); };
+  auto px = [&](double x) {
+    return left + int(std::lround((x - x0) / (x1 - x0) * (right - left)));
+  };
+  auto py = [&](double y) {
+    return bottom - int(std::lround((y - y0) / (y1 - y0) * (bottom - plot_top)));
+  };
 
   const double ys = nice_step(y1 - y0, 5);
   for (double v = std::ceil(y0 / ys) * ys; v <= y1; v += ys) {
@@ -88,8 +92,8 @@ void draw_chart(Canvas& canvas, const Chart& chart, int top, int width, int heig
 }
 
 // (iteration, column) pairs of a CSV log.
-std::vector<std::pair<double, double>> column_points(const std::string& path, const std::string& column,
-                                                     double scale) {
+std::vector<std::pair<double, double>> column_points(const std::string& path,
+                                                     const std::string& column, double scale) {
   std::vector<std::pair<double, double>> out;
   const auto rows = read_csv(path);
   if (rows.empty()) return out;
@@ -116,8 +120,15 @@ Canvas render_charts(const std::vector<Chart>& charts, int width, int panel_heig
 
 void write_training_curves(const std::string& png_path, const std::string& train_csv,
                            const std::string& val_csv) {
-  Chart loss{"training loss", "iteration", {{column_points(train_csv, "loss", 1.0), {200, 60, 40}, false}}, true};
-  Chart miou{"validation miou %", "iteration", {{column_points(val_csv, "mIoU", 100.0), {30, 90, 200}, true}}, true, true};
+  Chart loss{"training loss",
+             "iteration",
+             {{column_points(train_csv, "loss", 1.0), {200, 60, 40}, false}},
+             true};
+  Chart miou{"validation miou %",
+             "iteration",
+             {{column_points(val_csv, "mIoU", 100.0), {30, 90, 200}, true}},
+             true,
+             true};
   data::write_png(png_path, render_charts({loss, miou}, 800, 300).image());
 }
 

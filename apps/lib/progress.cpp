@@ -1,11 +1,10 @@
 #include "apps/lib/progress.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
-
-#include <fmt/format.h>
 
 namespace rtseg::app {
 
@@ -30,7 +29,8 @@ std::string format_progress(const Progress& p) {
     }
   }
   if (p.losses.size() > 1) line += ")";
-  line += fmt::format("  {:.1f} img/s  eta {}", p.images_per_second, format_duration(p.eta_seconds));
+  line +=
+      fmt::format("  {:.1f} img/s  eta {}", p.images_per_second, format_duration(p.eta_seconds));
   return line;
 }
 

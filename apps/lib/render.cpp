@@ -26,7 +26,8 @@ data::Image overlay(const data::Image& image, const data::Image& colours, double
 }
 
 data::Image with_legend(const data::Image& image, const data::Label& classes,
-                        const std::vector<std::string>& names, const std::vector<data::png::Rgb>& palette) {
+                        const std::vector<std::string>& names,
+                        const std::vector<data::png::Rgb>& palette) {
   std::vector<bool> present(names.size(), false);
   for (int16_t v : classes.values) {
     if (v >= 0 && size_t(v) < present.size()) present[size_t(v)] = true;

@@ -16,7 +16,8 @@ data::Image overlay(const data::Image& image, const data::Image& colours, double
 // The image with a strip below it (as wide as the image) naming, in the built-in pixel font,
 // every class that occurs in `classes`, each beside its colour.
 data::Image with_legend(const data::Image& image, const data::Label& classes,
-                        const std::vector<std::string>& names, const std::vector<data::png::Rgb>& palette);
+                        const std::vector<std::string>& names,
+                        const std::vector<data::png::Rgb>& palette);
 
 // What `predict` and `eval --examples` write: the prediction's colours blended over the image
 // (alpha = opacity of the colours), with the legend strip when `legend`.

@@ -1,11 +1,12 @@
 #include "apps/lib/run_folder.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <system_error>
 
 #include "core/error.h"
@@ -16,8 +17,9 @@ namespace rtseg::app {
 
 namespace {
 
-const char* const kRunFiles[] = {"config.yaml",   "last.safetensors", "best.safetensors", "train_log.csv",
-                                 "val_log.csv",   "curves.png",       "metrics.json"};
+const char* const kRunFiles[] = {"config.yaml",   "last.safetensors", "best.safetensors",
+                                 "train_log.csv", "val_log.csv",      "curves.png",
+                                 "metrics.json"};
 constexpr const char* kEventsPrefix = "events.out.tfevents.";
 
 bool is_run_file(const std::string& name) {
@@ -27,7 +29,8 @@ bool is_run_file(const std::string& name) {
 
 std::string shell_quoted(const std::string& word) {
   const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || std::string("-_./=:,+@%").find(c) != std::string::npos;
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string("-_./=:,+@%").find(c) != std::string::npos;
   });
   if (plain) return word;
   std::string quoted = "'";
@@ -49,24 +52,28 @@ std::vector<std::string> run_files_in(const std::string& dir) {
   return found;
 }
 
-void prepare_new_run_folder(const std::string& dir, bool overwrite, const std::string& continue_command) {
+void prepare_new_run_folder(const std::string& dir, bool overwrite,
+                            const std::string& continue_command) {
   const std::vector<std::string> found = run_files_in(dir);
   if (found.empty()) return;
   if (!overwrite) {
     // Only the files that make it a run, to keep the message one line.
     std::vector<std::string> named;
     for (const std::string& f : found) {
-      if (f == "last.safetensors" || f == "best.safetensors" || f == "train_log.csv") named.push_back(f);
+      if (f == "last.safetensors" || f == "best.safetensors" || f == "train_log.csv")
+        named.push_back(f);
     }
     if (named.empty()) named = found;
-    throw Error(fmt::format("train: {} already holds a run ({}); continue it with `{}`, replace it with "
-                            "--overwrite, or choose another folder with -o",
-                            dir, fmt::join(named, ", "), continue_command));
+    throw Error(
+        fmt::format("train: {} already holds a run ({}); continue it with `{}`, replace it with "
+                    "--overwrite, or choose another folder with -o",
+                    dir, fmt::join(named, ", "), continue_command));
   }
   for (const std::string& f : found) {
     std::error_code ec;
     fs::remove(fs::path(dir) / f, ec);
-    RTSEG_CHECK(!ec, "train --overwrite: cannot remove {}: {}", (fs::path(dir) / f).string(), ec.message());
+    RTSEG_CHECK(!ec, "train --overwrite: cannot remove {}: {}", (fs::path(dir) / f).string(),
+                ec.message());
   }
 }
 

@@ -14,7 +14,8 @@ std::vector<std::string> run_files_in(const std::string& dir);
 
 // Before a new run into `dir`: throws an Error naming what is there and the ways on
 // (`continue_command`, --overwrite, another -o), unless `overwrite`, which removes those files.
-void prepare_new_run_folder(const std::string& dir, bool overwrite, const std::string& continue_command);
+void prepare_new_run_folder(const std::string& dir, bool overwrite,
+                            const std::string& continue_command);
 
 // Creates `dir` where needed and proves it writable (a probe file written and removed), so that a
 // command fails before its work instead of after it. `what` names the flag or key in the error.

@@ -47,7 +47,9 @@ void put_varint(std::string& out, uint64_t v) {
   }
   out += char(v);
 }
-void put_key(std::string& out, int field, int wire) { put_varint(out, uint64_t(field) << 3 | wire); }
+void put_key(std::string& out, int field, int wire) {
+  put_varint(out, uint64_t(field) << 3 | wire);
+}
 void put_bytes(std::string& out, int field, const std::string& bytes) {
   put_key(out, field, 2);
   put_varint(out, bytes.size());
@@ -116,7 +118,8 @@ std::vector<std::string> read_tfrecords(const std::string& path) {
     RTSEG_CHECK(get_le(&bytes[pos + 8], 4) == masked_crc32c(&bytes[pos], 8),
                 "{}: record {} has a bad length CRC", path, index);
     const size_t remaining = bytes.size() - pos - 12;
-    RTSEG_CHECK(remaining >= 4 && length <= remaining - 4, "{}: record {} is truncated (data)", path, index);
+    RTSEG_CHECK(remaining >= 4 && length <= remaining - 4, "{}: record {} is truncated (data)",
+                path, index);
     const uint8_t* payload = &bytes[pos + 12];
     RTSEG_CHECK(get_le(payload + length, 4) == masked_crc32c(payload, length),
                 "{}: record {} has a bad data CRC", path, index);
@@ -147,7 +150,9 @@ EventFileWriter::EventFileWriter(const std::string& dir) {
   char host[256] = "localhost";
   gethostname(host, sizeof host - 1);
   const double now = unix_time();
-  path_ = (std::filesystem::path(dir) / fmt::format("events.out.tfevents.{}.{}", int64_t(now), host)).string();
+  path_ =
+      (std::filesystem::path(dir) / fmt::format("events.out.tfevents.{}.{}", int64_t(now), host))
+          .string();
   file_ = std::fopen(path_.c_str(), "ab");
   RTSEG_CHECK(file_ != nullptr, "cannot create the TensorBoard event file {}", path_);
   write(file_version_event(now));

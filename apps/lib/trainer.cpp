@@ -43,7 +43,9 @@ double seconds_since(Clock::time_point t) {
 class Run {
  public:
   Run(const Config& config, const TrainOptions& options)
-      : config_(config), options_(options), out_(options.out ? *options.out : std::cout),
+      : config_(config),
+        options_(options),
+        out_(options.out ? *options.out : std::cout),
         exp_(read_experiment(config, options.config_path)) {}
 
   TrainResult execute();
@@ -54,16 +56,21 @@ class Run {
   void check_batch_has_labels(const data::Batch& batch);
   void check_batch_norm_values(const data::Batch& batch) const;
   void train_step(const data::Batch& batch);
-  int64_t completed_epoch() const { return iteration_ > 0 ? (iteration_ - 1) / batches_per_epoch_ : 0; }
+  int64_t completed_epoch() const {
+    return iteration_ > 0 ? (iteration_ - 1) / batches_per_epoch_ : 0;
+  }
   void log_row();
   void validate();
   void save(const std::string& path);
   std::string in_run(const char* file) const { return (fs::path(exp_.output_dir) / file).string(); }
   // curves.png from whatever the CSV logs hold so far (either may not exist yet).
-  void plot() const { write_training_curves(in_run("curves.png"), in_run("train_log.csv"), in_run("val_log.csv")); }
+  void plot() const {
+    write_training_curves(in_run("curves.png"), in_run("train_log.csv"), in_run("val_log.csv"));
+  }
   std::string continue_command() const {
-    return options_.resume_command.empty() ? resume_command(options_.config_path, {}, exp_.output_dir)
-                                           : options_.resume_command;
+    return options_.resume_command.empty()
+               ? resume_command(options_.config_path, {}, exp_.output_dir)
+               : options_.resume_command;
   }
   std::string position_text() const {
     return fmt::format("iteration {}/{} (epoch {})", iteration_, total_, completed_epoch());
@@ -85,7 +92,7 @@ class Run {
   int64_t batches_per_epoch_ = 0, total_ = 0, iteration_ = 0;
   int64_t start_iteration_ = -1;  // where a resumed run started; -1 for a new run
   int64_t classes_ = 0;
-  int64_t batches_without_labels_ = 0;  // in a row: training batches without a class pixel
+  int64_t batches_without_labels_ = 0;      // in a row: training batches without a class pixel
   double best_miou_ = -1, last_miou_ = -1;  // -1: no validation yet (mIoU is in [0, 1])
 
   std::unique_ptr<ProgressPrinter> progress_;
@@ -120,9 +127,11 @@ void Run::setup() {
       report = load_weights(*net_, exp_.model.weights, /*strict=*/!exp_.model.weights_partial);
     } catch (const Error& e) {
       if (exp_.model.weights_partial) throw;
-      fail("model.weights: {} (set model.weights_partial=true to load only the tensors that fit)", e.what());
+      fail("model.weights: {} (set model.weights_partial=true to load only the tensors that fit)",
+           e.what());
     }
-    RTSEG_CHECK(!report.loaded.empty(), "model.weights {}: not one tensor fits {} ({}); these are not its weights",
+    RTSEG_CHECK(!report.loaded.empty(),
+                "model.weights {}: not one tensor fits {} ({}); these are not its weights",
                 exp_.model.weights, exp_.model.name, report.summary());
     out_ << "weights " << exp_.model.weights << ": " << report.summary() << "\n";
   }
@@ -144,14 +153,17 @@ void Run::setup() {
   lo.workers = int(exp_.data.workers);
   lo.seed = seed;
   lo.normalization = normalization(exp_.data);
-  loader_ = std::make_unique<data::DataLoader>(train_set_, train_pipeline(exp_.data, loss_->needs_edges()), lo);
+  loader_ = std::make_unique<data::DataLoader>(train_set_,
+                                               train_pipeline(exp_.data, loss_->needs_edges()), lo);
   batches_per_epoch_ = int64_t(loader_->batches_per_epoch());
-  RTSEG_CHECK(batches_per_epoch_ > 0, "the training set has {} samples, fewer than train.batch_size {}",
-              train_set_->size(), exp_.train.batch_size);
+  RTSEG_CHECK(batches_per_epoch_ > 0,
+              "the training set has {} samples, fewer than train.batch_size {}", train_set_->size(),
+              exp_.train.batch_size);
   total_ = exp_.train.iterations ? exp_.train.iterations : exp_.train.epochs * batches_per_epoch_;
   RTSEG_CHECK(total_ > 0, "config: set train.iterations or train.epochs");
 
-  schedule_.max_iter = exp_.train.schedule_epochs ? exp_.train.schedule_epochs * batches_per_epoch_ : total_;
+  schedule_.max_iter =
+      exp_.train.schedule_epochs ? exp_.train.schedule_epochs * batches_per_epoch_ : total_;
   schedule_.power = exp_.train.poly_power;
   schedule_.warmup_iters = exp_.train.warmup_iters;
   schedule_.warmup_ratio = exp_.train.warmup_ratio;
@@ -175,8 +187,8 @@ void Run::resume(const std::string& path) {
   iteration_ = pos.iteration;
   best_miou_ = pos.best_metric;
   start_iteration_ = iteration_;
-  RTSEG_CHECK(iteration_ <= total_, "{}: the checkpoint is at iteration {}, beyond this run's {}", path,
-              iteration_, total_);
+  RTSEG_CHECK(iteration_ <= total_, "{}: the checkpoint is at iteration {}, beyond this run's {}",
+              path, iteration_, total_);
   // Say what changed since the checkpoint (a different LR or length changes the run).
   try {
     Config saved(config_.schema());
@@ -192,8 +204,10 @@ void Run::resume(const std::string& path) {
 
 void Run::save(const std::string& path) {
   // Never replace a good checkpoint with broken weights.
-  RTSEG_CHECK(all_finite(*net_), "the weights became non-finite by {}; stopping without writing {} "
-              "(the last good checkpoint is kept; try a lower train.lr)", position_text(), path);
+  RTSEG_CHECK(all_finite(*net_),
+              "the weights became non-finite by {}; stopping without writing {} "
+              "(the last good checkpoint is kept; try a lower train.lr)",
+              position_text(), path);
   TrainingPosition pos;
   pos.epoch = iteration_ / batches_per_epoch_;
   pos.iteration = iteration_;
@@ -211,14 +225,17 @@ void Run::check_batch_has_labels(const data::Batch& batch) {
   const int64_t* v = labels.data<int64_t>();
   const int64_t n = labels.numel();
   bool any = false;
-  for (int64_t i = 0; i < n && !any; ++i) any = v[i] >= 0 && v[i] < classes_ && v[i] != info_.ignore_index;
+  for (int64_t i = 0; i < n && !any; ++i)
+    any = v[i] >= 0 && v[i] < classes_ && v[i] != info_.ignore_index;
   batches_without_labels_ = any ? 0 : batches_without_labels_ + 1;
   const int64_t limit = std::min<int64_t>(10, batches_per_epoch_);
-  RTSEG_CHECK(batches_without_labels_ < limit,
-              "{} training batches in a row (to iteration {}) hold not a single pixel of a class: every label "
-              "pixel is the ignore value {}; do the labels decode as this dataset's (data.label_format, "
-              "data.class_file)? `rtseg check-dataset` shows the histogram",
-              batches_without_labels_, iteration_ + 1, info_.ignore_index);
+  RTSEG_CHECK(
+      batches_without_labels_ < limit,
+      "{} training batches in a row (to iteration {}) hold not a single pixel of a class: every "
+      "label "
+      "pixel is the ignore value {}; do the labels decode as this dataset's (data.label_format, "
+      "data.class_file)? `rtseg check-dataset` shows the histogram",
+      batches_without_labels_, iteration_ + 1, info_.ignore_index);
 }
 
 // See NetInfo::deepest_batch_norm_stride: refuse the sizes whose BatchNorm statistics degenerate
@@ -227,12 +244,14 @@ void Run::check_batch_norm_values(const data::Batch& batch) const {
   const int64_t s = net_info(exp_.model.name).deepest_batch_norm_stride;
   const int64_t n = batch.images.size(0), h = batch.images.size(2), w = batch.images.size(3);
   const int64_t values = n * ((h + s - 1) / s) * ((w + s - 1) / s);
-  RTSEG_CHECK(values >= kMinBatchNormValues,
-              "{} in batches of {} at {}x{} leaves {} value{} per channel to the BatchNorm layers at 1/{} ({}x{} "
-              "per image); they need at least {}, or their statistics degenerate and the weights become "
-              "non-finite: train on larger crops or in larger batches",
-              exp_.model.name, n, h, w, values, values == 1 ? "" : "s", s, (h + s - 1) / s, (w + s - 1) / s,
-              kMinBatchNormValues);
+  RTSEG_CHECK(
+      values >= kMinBatchNormValues,
+      "{} in batches of {} at {}x{} leaves {} value{} per channel to the BatchNorm layers at 1/{} "
+      "({}x{} "
+      "per image); they need at least {}, or their statistics degenerate and the weights become "
+      "non-finite: train on larger crops or in larger batches",
+      exp_.model.name, n, h, w, values, values == 1 ? "" : "s", s, (h + s - 1) / s, (w + s - 1) / s,
+      kMinBatchNormValues);
 }
 
 void Run::train_step(const data::Batch& host_batch) {
@@ -252,12 +271,15 @@ void Run::train_step(const data::Batch& host_batch) {
   for (const auto& [name, t] : terms.terms) values.emplace_back(name, t.item());
   if (!std::isfinite(value)) {
     std::string parts;
-    for (const auto& [name, v] : values) parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", name, v);
+    for (const auto& [name, v] : values)
+      parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", name, v);
     const std::string kept = fs::exists(last_path_)
                                  ? "the last good checkpoint " + last_path_ + " is kept"
                                  : "no checkpoint was written yet";
-    fail("the loss is not finite at iteration {} ({}); stopping: {} (try a lower train.lr, "
-         "check train.class_weights and the labels)", iteration_, parts, kept);
+    fail(
+        "the loss is not finite at iteration {} ({}); stopping: {} (try a lower train.lr, "
+        "check train.class_weights and the labels)",
+        iteration_, parts, kept);
   }
   terms.total.backward();
   optimizer_->step();
@@ -278,7 +300,8 @@ void Run::log_row() {
   p.total = total_;
   p.epoch = completed_epoch();
   p.lr = optimizer_->groups()[0].hyper.lr;
-  for (const auto& [name, sum] : window_sums_) p.losses.emplace_back(name, sum / double(window_iterations_));
+  for (const auto& [name, sum] : window_sums_)
+    p.losses.emplace_back(name, sum / double(window_iterations_));
   p.images_per_second = window_seconds_ > 0 ? double(window_images_) / window_seconds_ : 0;
   p.eta_seconds = double(total_ - iteration_) * seconds_per_iteration_;
   const bool row_due = iteration_ % exp_.train.log_interval == 0 || iteration_ == total_;
@@ -291,7 +314,8 @@ void Run::log_row() {
     columns.insert(columns.end(), {"images_per_s", "seconds"});
     train_log_ = std::make_unique<CsvLog>(in_run("train_log.csv"), columns, start_iteration_);
   }
-  std::vector<std::string> row{std::to_string(iteration_), std::to_string(p.epoch), csv_number(p.lr)};
+  std::vector<std::string> row{std::to_string(iteration_), std::to_string(p.epoch),
+                               csv_number(p.lr)};
   for (const auto& [name, v] : p.losses) {
     row.push_back(csv_number(v));
     events_->add_scalar("train/" + name, v, iteration_);
@@ -320,9 +344,10 @@ void Run::validate() {
   last_miou_ = m.miou;
   const bool improved = std::isfinite(m.miou) && m.miou > best_miou_;
   if (improved) best_miou_ = m.miou;
-  progress_->message(fmt::format("val {}: mIoU {:.2f}  aAcc {:.2f}  mAcc {:.2f}  ({} images, {:.1f}s){}",
-                                 position_text(), 100 * m.miou, 100 * m.aacc, 100 * m.macc, r.images,
-                                 r.seconds, improved ? "  best so far" : ""));
+  progress_->message(
+      fmt::format("val {}: mIoU {:.2f}  aAcc {:.2f}  mAcc {:.2f}  ({} images, {:.1f}s){}",
+                  position_text(), 100 * m.miou, 100 * m.aacc, 100 * m.macc, r.images, r.seconds,
+                  improved ? "  best so far" : ""));
   if (!val_log_) {
     std::vector<std::string> columns{"iteration", "epoch", "mIoU", "aAcc", "mAcc"};
     for (const std::string& name : info_.class_names) columns.push_back("IoU:" + name);
@@ -339,15 +364,16 @@ void Run::validate() {
     events_->add_scalar("val_IoU/" + info_.class_names[c], m.classes[c].iou, iteration_);
   }
   events_->flush();
-  write_metrics_json(in_run("metrics.json"), m, r.matrix,
-                     info_.class_names, {{"iteration", std::to_string(iteration_)}});
+  write_metrics_json(in_run("metrics.json"), m, r.matrix, info_.class_names,
+                     {{"iteration", std::to_string(iteration_)}});
   plot();
   if (improved) save(best_path_);
 }
 
 TrainResult Run::execute() {
   run_start_ = Clock::now();
-  if (options_.resume.empty()) prepare_new_run_folder(exp_.output_dir, options_.overwrite, continue_command());
+  if (options_.resume.empty())
+    prepare_new_run_folder(exp_.output_dir, options_.overwrite, continue_command());
   setup();
   if (!options_.resume.empty()) resume(options_.resume);
   const std::string config_text = config_.to_yaml();
@@ -356,11 +382,11 @@ TrainResult Run::execute() {
   events_ = std::make_unique<EventFileWriter>(exp_.output_dir);
   progress_ = std::make_unique<ProgressPrinter>(out_, options_.tty, exp_.train.log_interval);
 
-  out_ << fmt::format("training {} ({:.3f} M parameters) on {}: {} {} images ({} per epoch), "
-                      "{} validation images, {} iterations of batch {}\n",
-                      exp_.model.name, net_->num_parameters() / 1e6, device_.str(), info_.name,
-                      train_set_->size(), batches_per_epoch_, val_set_ ? val_set_->size() : 0, total_,
-                      exp_.train.batch_size);
+  out_ << fmt::format(
+      "training {} ({:.3f} M parameters) on {}: {} {} images ({} per epoch), "
+      "{} validation images, {} iterations of batch {}\n",
+      exp_.model.name, net_->num_parameters() / 1e6, device_.str(), info_.name, train_set_->size(),
+      batches_per_epoch_, val_set_ ? val_set_->size() : 0, total_, exp_.train.batch_size);
   out_ << "run folder: " << exp_.output_dir << "\n" << std::flush;
 
   InterruptGuard interrupt_guard;
@@ -380,22 +406,25 @@ TrainResult Run::execute() {
     train_step(batch);
     const double dt = seconds_since(step_start);
     window_seconds_ += dt;
-    seconds_per_iteration_ = seconds_per_iteration_ == 0 ? dt : 0.9 * seconds_per_iteration_ + 0.1 * dt;
+    seconds_per_iteration_ =
+        seconds_per_iteration_ == 0 ? dt : 0.9 * seconds_per_iteration_ + 0.1 * dt;
     log_row();
 
-    const bool val_due = val_set_ && (iteration_ == total_ ||
-                                      (exp_.train.val_interval > 0 ? iteration_ % exp_.train.val_interval == 0
-                                                                   : iteration_ % batches_per_epoch_ == 0));
+    const bool val_due =
+        val_set_ && (iteration_ == total_ ||
+                     (exp_.train.val_interval > 0 ? iteration_ % exp_.train.val_interval == 0
+                                                  : iteration_ % batches_per_epoch_ == 0));
     if (val_due) validate();
-    const bool checkpoint_due = iteration_ == total_ ||
-                                (exp_.train.checkpoint_interval > 0
-                                     ? iteration_ % exp_.train.checkpoint_interval == 0
-                                     : val_due);
+    const bool checkpoint_due =
+        iteration_ == total_ ||
+        (exp_.train.checkpoint_interval > 0 ? iteration_ % exp_.train.checkpoint_interval == 0
+                                            : val_due);
     if (options_.after_iteration) options_.after_iteration(iteration_);
     if (interrupt_requested() && iteration_ < total_) {
       save(last_path_);
-      progress_->message(fmt::format("interrupted at {}: checkpoint written to {}; continue with `{}`",
-                                     position_text(), last_path_, continue_command()));
+      progress_->message(
+          fmt::format("interrupted at {}: checkpoint written to {}; continue with `{}`",
+                      position_text(), last_path_, continue_command()));
       result.interrupted = true;
       break;
     }

@@ -27,7 +27,8 @@ namespace rtseg::app {
 struct TrainOptions {
   std::string config_path;  // names the default run folder (runs/<stem>)
   std::string resume;       // checkpoint to continue from; empty: a new run
-  // A new run into a folder that holds one: false refuses (apps/lib/run_folder.h), true replaces it.
+  // A new run into a folder that holds one: false refuses (apps/lib/run_folder.h), true replaces
+  // it.
   bool overwrite = false;
   // The command that continues this run, for the messages (default: built from config_path and
   // the run folder).

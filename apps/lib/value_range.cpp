@@ -32,7 +32,8 @@ ValueRange ValueRange::parse(const std::string& interval) {
                   (interval.front() == '[' || interval.front() == '(') &&
                   (interval.back() == ']' || interval.back() == ')') &&
                   parse_end(interval.substr(1, comma - 1), r.lo_) &&
-                  parse_end(interval.substr(comma + 1, interval.size() - comma - 2), r.hi_) && r.lo_ <= r.hi_;
+                  parse_end(interval.substr(comma + 1, interval.size() - comma - 2), r.hi_) &&
+                  r.lo_ <= r.hi_;
   RTSEG_CHECK(ok, "value range '{}' is not an interval like [0, 1] or (0, inf)", interval);
   r.lo_open_ = interval.front() == '(';
   r.hi_open_ = interval.back() == ')';

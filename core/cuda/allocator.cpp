@@ -28,8 +28,8 @@ size_t round_size(size_t bytes) {
 }
 
 struct Block {
-  size_t size = 0;       // bytes held, guard included
-  bool guarded = false;  // allocated in debug mode: the last kGuardBytes are the guard
+  size_t size = 0;        // bytes held, guard included
+  bool guarded = false;   // allocated in debug mode: the last kGuardBytes are the guard
   bool reported = false;  // a guard violation was already counted
 };
 
@@ -97,10 +97,11 @@ void* device_malloc(DevicePool& pool, size_t size, size_t asked, int device) {
     cudaGetLastError();
     size_t free_bytes = 0, total_bytes = 0;
     cudaMemGetInfo(&free_bytes, &total_bytes);
-    fail("out of memory on cuda:{}: asked for {} bytes ({:.1f} MiB); {:.1f} MiB free of {:.1f} MiB, "
-         "{:.1f} MiB held by live tensors",
-         device, asked, asked / 1048576.0, free_bytes / 1048576.0, total_bytes / 1048576.0,
-         pool.stats.allocated / 1048576.0);
+    fail(
+        "out of memory on cuda:{}: asked for {} bytes ({:.1f} MiB); {:.1f} MiB free of {:.1f} MiB, "
+        "{:.1f} MiB held by live tensors",
+        device, asked, asked / 1048576.0, free_bytes / 1048576.0, total_bytes / 1048576.0,
+        pool.stats.allocated / 1048576.0);
   }
   check(status, "cudaMalloc");
   pool.stats.reserved += size;

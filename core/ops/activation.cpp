@@ -21,29 +21,34 @@ Tensor pointwise(const char* op, cuda::UnaryOp kind, double param, const Tensor&
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
     if (x.device().is_cpu()) {
-      cpu::unary(y.data<scalar_t>(), x.data<scalar_t>(), x.numel(), [&](scalar_t v) { return f(v); });
+      cpu::unary(y.data<scalar_t>(), x.data<scalar_t>(), x.numel(),
+                 [&](scalar_t v) { return f(v); });
     } else {
-      RTSEG_CUDA_ONLY(op, cuda::unary(kind, param, y.data<scalar_t>(), x.data<scalar_t>(), x.numel(),
-                                      cuda::stream_of(x.device().index)));
+      RTSEG_CUDA_ONLY(op, cuda::unary(kind, param, y.data<scalar_t>(), x.data<scalar_t>(),
+                                      x.numel(), cuda::stream_of(x.device().index)));
     }
   });
   const Tensor y_saved = y.detach();
-  autograd::record(op, {x_in}, {y}, [op, kind, param, x, y_saved, df](const autograd::TensorList& g, const std::vector<bool>&) {
-    const Tensor go = as_contiguous(g[0]);
-    Tensor gi = Tensor::empty(x.shape(), x.dtype(), x.device());
-    RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-      if (x.device().is_cpu()) {
-        cpu::unary_backward(gi.data<scalar_t>(), x.data<scalar_t>(), y_saved.data<scalar_t>(),
-                            go.data<scalar_t>(), x.numel(),
-                            [&](scalar_t xv, scalar_t yv, scalar_t gv) { return df(xv, yv, gv); });
-      } else {
-        RTSEG_CUDA_ONLY(op, cuda::unary_backward(kind, param, gi.data<scalar_t>(), x.data<scalar_t>(),
-                                                 y_saved.data<scalar_t>(), go.data<scalar_t>(), x.numel(),
-                                                 cuda::stream_of(x.device().index)));
-      }
-    });
-    return autograd::TensorList{gi};
-  });
+  autograd::record(
+      op, {x_in}, {y},
+      [op, kind, param, x, y_saved, df](const autograd::TensorList& g, const std::vector<bool>&) {
+        const Tensor go = as_contiguous(g[0]);
+        Tensor gi = Tensor::empty(x.shape(), x.dtype(), x.device());
+        RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
+          if (x.device().is_cpu()) {
+            cpu::unary_backward(
+                gi.data<scalar_t>(), x.data<scalar_t>(), y_saved.data<scalar_t>(),
+                go.data<scalar_t>(), x.numel(),
+                [&](scalar_t xv, scalar_t yv, scalar_t gv) { return df(xv, yv, gv); });
+          } else {
+            RTSEG_CUDA_ONLY(
+                op, cuda::unary_backward(kind, param, gi.data<scalar_t>(), x.data<scalar_t>(),
+                                         y_saved.data<scalar_t>(), go.data<scalar_t>(), x.numel(),
+                                         cuda::stream_of(x.device().index)));
+          }
+        });
+        return autograd::TensorList{gi};
+      });
   return y;
 }
 
@@ -57,7 +62,8 @@ Tensor relu(const Tensor& x) {
 
 Tensor relu6(const Tensor& x) {
   return pointwise(
-      "relu6", cuda::UnaryOp::Relu6, 0.0, x, [](auto v) { return std::min(std::max(v, decltype(v)(0)), decltype(v)(6)); },
+      "relu6", cuda::UnaryOp::Relu6, 0.0, x,
+      [](auto v) { return std::min(std::max(v, decltype(v)(0)), decltype(v)(6)); },
       [](auto xv, auto, auto g) { return (xv > 0 && xv < 6) ? g : decltype(g)(0); });
 }
 

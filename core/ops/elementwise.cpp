@@ -36,11 +36,12 @@ Tensor binary_forward(const char* op, cuda::BinaryOp kind, const Tensor& a, cons
                             broadcast_strides(a, shape), broadcast_strides(b, shape),
                             [&](scalar_t u, scalar_t v) { return f(u, v); });
     } else {
-      RTSEG_CUDA_ONLY(op, cuda::broadcast_binary(kind, out.data<scalar_t>(), a.data<scalar_t>(),
-                                                 make_strided_shape(shape, broadcast_strides(a, shape)),
-                                                 b.data<scalar_t>(),
-                                                 make_strided_shape(shape, broadcast_strides(b, shape)),
-                                                 out.numel(), cuda::stream_of(a.device().index)));
+      RTSEG_CUDA_ONLY(op,
+                      cuda::broadcast_binary(kind, out.data<scalar_t>(), a.data<scalar_t>(),
+                                             make_strided_shape(shape, broadcast_strides(a, shape)),
+                                             b.data<scalar_t>(),
+                                             make_strided_shape(shape, broadcast_strides(b, shape)),
+                                             out.numel(), cuda::stream_of(a.device().index)));
     }
   });
   return out;
@@ -100,80 +101,96 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
       (reduced ? red_stride : kept_stride).push_back(src.strides()[d]);
     }
     RTSEG_DISPATCH_FLOATING(x.dtype(), "sum_to", [&] {
-      RTSEG_CUDA_ONLY("sum_to", cuda::sum_reduce(out.data<scalar_t>(), out.numel(), src.data<scalar_t>(),
-                                                 make_strided_shape(kept_size, kept_stride),
-                                                 make_strided_shape(red_size, red_stride),
-                                                 cuda::stream_of(x.device().index)));
+      RTSEG_CUDA_ONLY("sum_to",
+                      cuda::sum_reduce(out.data<scalar_t>(), out.numel(), src.data<scalar_t>(),
+                                       make_strided_shape(kept_size, kept_stride),
+                                       make_strided_shape(red_size, red_stride),
+                                       cuda::stream_of(x.device().index)));
     });
   }
   const Tensor in = x;
-  autograd::record("sum_to", {x}, {out}, [in](const autograd::TensorList& g, const std::vector<bool>&) {
-    return autograd::TensorList{add(Tensor::zeros(in.shape(), in.dtype(), in.device()), g[0])};
-  });
+  autograd::record(
+      "sum_to", {x}, {out}, [in](const autograd::TensorList& g, const std::vector<bool>&) {
+        return autograd::TensorList{add(Tensor::zeros(in.shape(), in.dtype(), in.device()), g[0])};
+      });
   return out;
 }
 
 Tensor add(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_forward("add", cuda::BinaryOp::Add, a, b, [](auto u, auto v) { return u + v; });
+  Tensor out =
+      binary_forward("add", cuda::BinaryOp::Add, a, b, [](auto u, auto v) { return u + v; });
   const Shape sa = a.shape(), sb = b.shape();
-  autograd::record("add", {a, b}, {out}, [sa, sb](const autograd::TensorList& g, const std::vector<bool>& need) {
-    return autograd::TensorList{need[0] ? sum_to(g[0], sa) : Tensor(),
-                                need[1] ? sum_to(g[0], sb) : Tensor()};
-  });
+  autograd::record("add", {a, b}, {out},
+                   [sa, sb](const autograd::TensorList& g, const std::vector<bool>& need) {
+                     return autograd::TensorList{need[0] ? sum_to(g[0], sa) : Tensor(),
+                                                 need[1] ? sum_to(g[0], sb) : Tensor()};
+                   });
   return out;
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_forward("sub", cuda::BinaryOp::Sub, a, b, [](auto u, auto v) { return u - v; });
+  Tensor out =
+      binary_forward("sub", cuda::BinaryOp::Sub, a, b, [](auto u, auto v) { return u - v; });
   const Shape sa = a.shape(), sb = b.shape();
-  autograd::record("sub", {a, b}, {out}, [sa, sb](const autograd::TensorList& g, const std::vector<bool>& need) {
-    return autograd::TensorList{need[0] ? sum_to(g[0], sa) : Tensor(),
-                                need[1] ? neg(sum_to(g[0], sb)) : Tensor()};
-  });
+  autograd::record("sub", {a, b}, {out},
+                   [sa, sb](const autograd::TensorList& g, const std::vector<bool>& need) {
+                     return autograd::TensorList{need[0] ? sum_to(g[0], sa) : Tensor(),
+                                                 need[1] ? neg(sum_to(g[0], sb)) : Tensor()};
+                   });
   return out;
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_forward("mul", cuda::BinaryOp::Mul, a, b, [](auto u, auto v) { return u * v; });
-  autograd::record("mul", {a, b}, {out}, [a, b](const autograd::TensorList& g, const std::vector<bool>& need) {
-    return autograd::TensorList{need[0] ? sum_to(mul(g[0], b), a.shape()) : Tensor(),
-                                need[1] ? sum_to(mul(g[0], a), b.shape()) : Tensor()};
-  });
+  Tensor out =
+      binary_forward("mul", cuda::BinaryOp::Mul, a, b, [](auto u, auto v) { return u * v; });
+  autograd::record(
+      "mul", {a, b}, {out}, [a, b](const autograd::TensorList& g, const std::vector<bool>& need) {
+        return autograd::TensorList{need[0] ? sum_to(mul(g[0], b), a.shape()) : Tensor(),
+                                    need[1] ? sum_to(mul(g[0], a), b.shape()) : Tensor()};
+      });
   return out;
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_forward("div", cuda::BinaryOp::Div, a, b, [](auto u, auto v) { return u / v; });
-  autograd::record("div", {a, b}, {out}, [a, b](const autograd::TensorList& g, const std::vector<bool>& need) {
-    Tensor ga, gb;
-    if (need[0]) ga = sum_to(div(g[0], b), a.shape());
-    if (need[1]) gb = sum_to(neg(div(mul(g[0], a), mul(b, b))), b.shape());
-    return autograd::TensorList{ga, gb};
-  });
+  Tensor out =
+      binary_forward("div", cuda::BinaryOp::Div, a, b, [](auto u, auto v) { return u / v; });
+  autograd::record("div", {a, b}, {out},
+                   [a, b](const autograd::TensorList& g, const std::vector<bool>& need) {
+                     Tensor ga, gb;
+                     if (need[0]) ga = sum_to(div(g[0], b), a.shape());
+                     if (need[1]) gb = sum_to(neg(div(mul(g[0], a), mul(b, b))), b.shape());
+                     return autograd::TensorList{ga, gb};
+                   });
   return out;
 }
 
 Tensor add_scalar(const Tensor& x, double value) {
-  Tensor out = scalar_forward("add_scalar", cuda::UnaryOp::AddScalar, value, x, [value](double u) { return u + value; });
-  autograd::record("add_scalar", {x}, {out}, [](const autograd::TensorList& g, const std::vector<bool>&) {
-    return autograd::TensorList{g[0]};
-  });
+  Tensor out = scalar_forward("add_scalar", cuda::UnaryOp::AddScalar, value, x,
+                              [value](double u) { return u + value; });
+  autograd::record("add_scalar", {x}, {out},
+                   [](const autograd::TensorList& g, const std::vector<bool>&) {
+                     return autograd::TensorList{g[0]};
+                   });
   return out;
 }
 
 Tensor mul_scalar(const Tensor& x, double value) {
-  Tensor out = scalar_forward("mul_scalar", cuda::UnaryOp::MulScalar, value, x, [value](double u) { return u * value; });
-  autograd::record("mul_scalar", {x}, {out}, [value](const autograd::TensorList& g, const std::vector<bool>&) {
-    return autograd::TensorList{mul_scalar(g[0], value)};
-  });
+  Tensor out = scalar_forward("mul_scalar", cuda::UnaryOp::MulScalar, value, x,
+                              [value](double u) { return u * value; });
+  autograd::record("mul_scalar", {x}, {out},
+                   [value](const autograd::TensorList& g, const std::vector<bool>&) {
+                     return autograd::TensorList{mul_scalar(g[0], value)};
+                   });
   return out;
 }
 
 Tensor rsub_scalar(const Tensor& x, double value) {
-  Tensor out = scalar_forward("rsub_scalar", cuda::UnaryOp::RSubScalar, value, x, [value](double u) { return value - u; });
-  autograd::record("rsub_scalar", {x}, {out}, [](const autograd::TensorList& g, const std::vector<bool>&) {
-    return autograd::TensorList{neg(g[0])};
-  });
+  Tensor out = scalar_forward("rsub_scalar", cuda::UnaryOp::RSubScalar, value, x,
+                              [value](double u) { return value - u; });
+  autograd::record("rsub_scalar", {x}, {out},
+                   [](const autograd::TensorList& g, const std::vector<bool>&) {
+                     return autograd::TensorList{neg(g[0])};
+                   });
   return out;
 }
 

@@ -12,8 +12,8 @@ Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);
 
-Tensor add_scalar(const Tensor& x, double value);  // x + value
-Tensor mul_scalar(const Tensor& x, double value);  // x * value
+Tensor add_scalar(const Tensor& x, double value);   // x + value
+Tensor mul_scalar(const Tensor& x, double value);   // x * value
 Tensor rsub_scalar(const Tensor& x, double value);  // value - x (as in 1 - sigmoid)
 Tensor neg(const Tensor& x);
 

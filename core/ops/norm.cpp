@@ -76,9 +76,11 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias,
   const int64_t count = n * s;  // values per channel
   // As PyTorch: the variance of a single value is meaningless (and the unbiased one divides by 0).
   RTSEG_CHECK(!training || count > 1,
-              "batch_norm: training needs more than 1 value per channel, but input {} (batch {}, {} value{} "
-              "per channel and image{}) gives {}: train with a batch of 2 or more", x_in.describe(), n, s,
-              s == 1 ? "" : "s", s == 1 ? ", e.g. a globally pooled 1×1 feature map" : "", count);
+              "batch_norm: training needs more than 1 value per channel, but input {} (batch {}, "
+              "{} value{} "
+              "per channel and image{}) gives {}: train with a batch of 2 or more",
+              x_in.describe(), n, s, s == 1 ? "" : "s",
+              s == 1 ? ", e.g. a globally pooled 1×1 feature map" : "", count);
 
   const Tensor x = as_contiguous(x_in);
   const Tensor w = weight.defined() ? as_contiguous(weight) : Tensor();

@@ -11,8 +11,8 @@ struct Pool2dParams {
   std::array<int64_t, 2> kernel{2, 2};
   std::array<int64_t, 2> stride{2, 2};
   std::array<int64_t, 2> padding{0, 0};
-  bool ceil_mode = false;          // output size rounds up instead of down (PyTorch rules)
-  bool count_include_pad = true;   // avg only: zero padding counts in the divisor
+  bool ceil_mode = false;         // output size rounds up instead of down (PyTorch rules)
+  bool count_include_pad = true;  // avg only: zero padding counts in the divisor
 };
 
 Tensor avg_pool2d(const Tensor& x, const Pool2dParams& p);

@@ -24,7 +24,8 @@ ReducedShapes reduced_shapes(const char* op, const Tensor& x, const std::vector<
   std::vector<bool> reduce(x.dim(), false);
   for (int64_t d : dims) {
     const int64_t nd = d < 0 ? d + x.dim() : d;
-    RTSEG_CHECK(nd >= 0 && nd < x.dim(), "{}: dimension {} out of range for {}", op, d, x.describe());
+    RTSEG_CHECK(nd >= 0 && nd < x.dim(), "{}: dimension {} out of range for {}", op, d,
+                x.describe());
     RTSEG_CHECK(!reduce[nd], "{}: dimension {} listed twice", op, d);
     reduce[nd] = true;
   }
@@ -50,7 +51,8 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
       if (r.keep[i] == 1) dst_strides[i] = 0;
     }
     RTSEG_DISPATCH_FLOATING(x.dtype(), "sum", [&] {
-      cpu::accumulate_broadcast(keep.data<scalar_t>(), src.data<scalar_t>(), x.shape(), dst_strides);
+      cpu::accumulate_broadcast(keep.data<scalar_t>(), src.data<scalar_t>(), x.shape(),
+                                dst_strides);
     });
   } else {
     Shape kept_size, kept_stride, red_size, red_stride;
@@ -60,18 +62,20 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
       (reduced ? red_stride : kept_stride).push_back(src.strides()[d]);
     }
     RTSEG_DISPATCH_FLOATING(x.dtype(), "sum", [&] {
-      RTSEG_CUDA_ONLY("sum", cuda::sum_reduce(keep.data<scalar_t>(), keep.numel(), src.data<scalar_t>(),
-                                              make_strided_shape(kept_size, kept_stride),
-                                              make_strided_shape(red_size, red_stride),
-                                              cuda::stream_of(x.device().index)));
+      RTSEG_CUDA_ONLY("sum",
+                      cuda::sum_reduce(keep.data<scalar_t>(), keep.numel(), src.data<scalar_t>(),
+                                       make_strided_shape(kept_size, kept_stride),
+                                       make_strided_shape(red_size, red_stride),
+                                       cuda::stream_of(x.device().index)));
     });
   }
   Tensor out = make_view(keep, 0, r.out, contiguous_strides(r.out));
   const Shape in_shape = x.shape(), keep_shape = r.keep;
-  autograd::record("sum", {x}, {out}, [in_shape, keep_shape](const autograd::TensorList& g, const std::vector<bool>&) {
-    Tensor zeros = Tensor::zeros(in_shape, g[0].dtype(), g[0].device());
-    return autograd::TensorList{add(zeros, reshape(g[0], keep_shape))};
-  });
+  autograd::record("sum", {x}, {out},
+                   [in_shape, keep_shape](const autograd::TensorList& g, const std::vector<bool>&) {
+                     Tensor zeros = Tensor::zeros(in_shape, g[0].dtype(), g[0].device());
+                     return autograd::TensorList{add(zeros, reshape(g[0], keep_shape))};
+                   });
   return out;
 }
 
@@ -112,8 +116,9 @@ Tensor argmax_channels(const Tensor& x_in) {
         }
       }
     } else {
-      RTSEG_CUDA_ONLY("argmax_channels", cuda::argmax_channels(out.data<int64_t>(), x.data<scalar_t>(), n, c, hw,
-                                                              cuda::stream_of(x.device().index)));
+      RTSEG_CUDA_ONLY("argmax_channels",
+                      cuda::argmax_channels(out.data<int64_t>(), x.data<scalar_t>(), n, c, hw,
+                                            cuda::stream_of(x.device().index)));
     }
   });
   return out;

@@ -39,9 +39,10 @@ Tensor reshape(const Tensor& x, const Shape& shape_in) {
   const Tensor src = as_contiguous(x);
   Tensor out = make_view(src, src.offset(), shape, contiguous_strides(shape));
   const Shape in_shape = x.shape();
-  autograd::record("reshape", {x}, {out}, [in_shape](const autograd::TensorList& g, const std::vector<bool>&) {
-    return autograd::TensorList{reshape(g[0], in_shape)};
-  });
+  autograd::record("reshape", {x}, {out},
+                   [in_shape](const autograd::TensorList& g, const std::vector<bool>&) {
+                     return autograd::TensorList{reshape(g[0], in_shape)};
+                   });
   return out;
 }
 
@@ -55,11 +56,13 @@ Tensor narrow(const Tensor& x, int64_t dim_in, int64_t start, int64_t length) {
   shape[dim] = length;
   Tensor out = make_view(x, x.offset() + start * x.strides()[dim], shape, x.strides());
   const Shape in_shape = x.shape();
-  autograd::record("narrow", {x}, {out}, [in_shape, dim, start](const autograd::TensorList& g, const std::vector<bool>&) {
-    Tensor full = Tensor::zeros(in_shape, g[0].dtype(), g[0].device());
-    make_view(full, start * full.strides()[dim], g[0].shape(), full.strides()).copy_from(g[0]);
-    return autograd::TensorList{full};
-  });
+  autograd::record(
+      "narrow", {x}, {out},
+      [in_shape, dim, start](const autograd::TensorList& g, const std::vector<bool>&) {
+        Tensor full = Tensor::zeros(in_shape, g[0].dtype(), g[0].device());
+        make_view(full, start * full.strides()[dim], g[0].shape(), full.strides()).copy_from(g[0]);
+        return autograd::TensorList{full};
+      });
   return out;
 }
 
@@ -67,9 +70,10 @@ Tensor contiguous(const Tensor& x) {
   check::defined("contiguous", x, "input");
   if (x.is_contiguous()) return x;
   Tensor out = x.clone();
-  autograd::record("contiguous", {x}, {out}, [](const autograd::TensorList& g, const std::vector<bool>&) {
-    return autograd::TensorList{g[0]};
-  });
+  autograd::record("contiguous", {x}, {out},
+                   [](const autograd::TensorList& g, const std::vector<bool>&) {
+                     return autograd::TensorList{g[0]};
+                   });
   return out;
 }
 
@@ -101,15 +105,17 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim_in) {
     make_view(out, at * out.strides()[dim], part, out.strides()).copy_from(x);
     at += part[dim];
   }
-  autograd::record("concat", xs, {out}, [sizes, dim](const autograd::TensorList& g, const std::vector<bool>& need) {
-    autograd::TensorList grads;
-    int64_t start = 0;
-    for (size_t i = 0; i < sizes.size(); ++i) {
-      grads.push_back(need[i] ? narrow(g[0], dim, start, sizes[i]).clone() : Tensor());
-      start += sizes[i];
-    }
-    return grads;
-  });
+  autograd::record(
+      "concat", xs, {out},
+      [sizes, dim](const autograd::TensorList& g, const std::vector<bool>& need) {
+        autograd::TensorList grads;
+        int64_t start = 0;
+        for (size_t i = 0; i < sizes.size(); ++i) {
+          grads.push_back(need[i] ? narrow(g[0], dim, start, sizes[i]).clone() : Tensor());
+          start += sizes[i];
+        }
+        return grads;
+      });
   return out;
 }
 
@@ -131,26 +137,29 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
     outs.push_back(make_view(x, x.offset() + start * x.strides()[dim], shape, x.strides()));
     start += s;
   }
-  autograd::record("split", {x}, outs, [dim](const autograd::TensorList& g, const std::vector<bool>&) {
-    return autograd::TensorList{concat(g, dim)};
-  });
+  autograd::record("split", {x}, outs,
+                   [dim](const autograd::TensorList& g, const std::vector<bool>&) {
+                     return autograd::TensorList{concat(g, dim)};
+                   });
   return outs;
 }
 
 Tensor channel_shuffle(const Tensor& x, int64_t groups) {
   check::rank("channel_shuffle", x, 4, "input");
   const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
-  RTSEG_CHECK(groups > 0 && c % groups == 0, "channel_shuffle: {} channels do not split into {} groups",
-              c, groups);
+  RTSEG_CHECK(groups > 0 && c % groups == 0,
+              "channel_shuffle: {} channels do not split into {} groups", c, groups);
   const Tensor src = as_contiguous(x);
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
   const int64_t per = c / groups;
   // Read the input as [N, per, groups, HW] through transposed strides of [N, groups, per, HW].
   make_view(out, 0, {n, per, groups, hw}, contiguous_strides({n, per, groups, hw}))
       .copy_from(make_view(src, src.offset(), {n, per, groups, hw}, {c * hw, hw, per * hw, 1}));
-  autograd::record("channel_shuffle", {x}, {out}, [per](const autograd::TensorList& g, const std::vector<bool>&) {
-    return autograd::TensorList{channel_shuffle(g[0], per)};  // the inverse permutation
-  });
+  autograd::record(
+      "channel_shuffle", {x}, {out},
+      [per](const autograd::TensorList& g, const std::vector<bool>&) {
+        return autograd::TensorList{channel_shuffle(g[0], per)};  // the inverse permutation
+      });
   return out;
 }
 

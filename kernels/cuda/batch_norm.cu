@@ -158,17 +158,17 @@ void batch_norm_stats(T* mean, T* var, const T* x, int64_t n, int64_t c, int64_t
   const Workspace ws = split_workspace(workspace, n, c, s);
   const double count = static_cast<double>(n * s);
   const dim3 grid = channel_reduce_grid(ws.plan, c);
-  RTSEG_LAUNCH(grid, kThreads, 0, stream, channel_partial_sums_kernel<1>)(
-      ws.partial, n, c, s, ws.plan, SumOfX<T>{x});
+  RTSEG_LAUNCH(grid, kThreads, 0, stream, channel_partial_sums_kernel<1>)
+  (ws.partial, n, c, s, ws.plan, SumOfX<T>{x});
   check_launch("batch_norm statistics (mean)");
-  RTSEG_LAUNCH(blocks_for(c), kThreads, 0, stream, mean_kernel)(
-      mean, ws.channel, ws.partial, c, ws.plan.parts, count);
+  RTSEG_LAUNCH(blocks_for(c), kThreads, 0, stream, mean_kernel)
+  (mean, ws.channel, ws.partial, c, ws.plan.parts, count);
   check_launch("batch_norm statistics (mean)");
-  RTSEG_LAUNCH(grid, kThreads, 0, stream, channel_partial_sums_kernel<1>)(
-      ws.partial, n, c, s, ws.plan, SumOfCenteredSquares<T>{x, ws.channel});
+  RTSEG_LAUNCH(grid, kThreads, 0, stream, channel_partial_sums_kernel<1>)
+  (ws.partial, n, c, s, ws.plan, SumOfCenteredSquares<T>{x, ws.channel});
   check_launch("batch_norm statistics (variance)");
-  RTSEG_LAUNCH(blocks_for(c), kThreads, 0, stream, var_kernel)(
-      var, ws.partial, c, ws.plan.parts, count);
+  RTSEG_LAUNCH(blocks_for(c), kThreads, 0, stream, var_kernel)
+  (var, ws.partial, c, ws.plan.parts, count);
   check_launch("batch_norm statistics (variance)");
 }
 
@@ -177,8 +177,8 @@ void batch_norm_update_running(T* running_mean, T* running_var, const T* mean, c
                                int64_t c, int64_t count, double momentum, Stream stream) {
   if (c == 0) return;
   const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
-  RTSEG_LAUNCH(blocks_for(c), kThreads, 0, stream, update_running_kernel)(
-      running_mean, running_var, mean, var, c, momentum, unbias);
+  RTSEG_LAUNCH(blocks_for(c), kThreads, 0, stream, update_running_kernel)
+  (running_mean, running_var, mean, var, c, momentum, unbias);
   check_launch("batch_norm running statistics");
 }
 
@@ -190,8 +190,8 @@ void batch_norm_forward(T* y, T* invstd, const T* x, const T* mean, const T* var
   check_launch("batch_norm");
   const int64_t planes = n * c;
   if (planes * s == 0) return;
-  RTSEG_LAUNCH(plane_grid(planes, s), kThreads, 0, stream, normalize_kernel)(
-      y, x, mean, invstd, weight, bias, c, s, planes);
+  RTSEG_LAUNCH(plane_grid(planes, s), kThreads, 0, stream, normalize_kernel)
+  (y, x, mean, invstd, weight, bias, c, s, planes);
   check_launch("batch_norm");
 }
 
@@ -205,17 +205,17 @@ void batch_norm_backward(T* dx, T* dweight, T* dbias, const T* grad, const T* x,
   const bool need_sums = dweight || dbias || (dx && batch_stats);
   if (need_sums) {
     RTSEG_LAUNCH(channel_reduce_grid(ws.plan, c), kThreads, 0, stream,
-                 channel_partial_sums_kernel<2>)(
-        ws.partial, n, c, s, ws.plan, GradSums<T>{grad, x, mean, invstd});
+                 channel_partial_sums_kernel<2>)
+    (ws.partial, n, c, s, ws.plan, GradSums<T>{grad, x, mean, invstd});
     check_launch("batch_norm backward");
-    RTSEG_LAUNCH(blocks_for(c), kThreads, 0, stream, grad_sums_kernel)(
-        dweight, dbias, ws.channel, ws.partial, c, ws.plan.parts);
+    RTSEG_LAUNCH(blocks_for(c), kThreads, 0, stream, grad_sums_kernel)
+    (dweight, dbias, ws.channel, ws.partial, c, ws.plan.parts);
     check_launch("batch_norm backward");
   }
   const int64_t planes = n * c;
   if (!dx || planes * s == 0) return;
-  RTSEG_LAUNCH(plane_grid(planes, s), kThreads, 0, stream, grad_input_kernel)(
-      dx, grad, x, mean, invstd, weight, ws.channel, c, s, planes, count, batch_stats);
+  RTSEG_LAUNCH(plane_grid(planes, s), kThreads, 0, stream, grad_input_kernel)
+  (dx, grad, x, mean, invstd, weight, ws.channel, c, s, planes, count, batch_stats);
   check_launch("batch_norm backward");
 }
 

@@ -35,8 +35,8 @@ void channel_bias_add(T* y, const T* bias, int64_t n, int64_t channels, int64_t 
                       Stream stream) {
   const int64_t total = n * channels * plane;
   if (total == 0) return;
-  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, channel_bias_add_kernel)(
-      y, bias, total, channels, plane);
+  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, channel_bias_add_kernel)
+  (y, bias, total, channels, plane);
   check_launch("channel_bias_add");
 }
 
@@ -45,8 +45,8 @@ void channel_bias_backward(T* db, const T* dy, int64_t n, int64_t channels, int6
                            Stream stream) {
   if (channels == 0) return;
   const int blocks = static_cast<int>(std::min<int64_t>(channels, 65535));
-  RTSEG_LAUNCH(blocks, kThreads, 0, stream, channel_bias_backward_kernel)(
-      db, dy, n, channels, plane);
+  RTSEG_LAUNCH(blocks, kThreads, 0, stream, channel_bias_backward_kernel)
+  (db, dy, n, channels, plane);
   check_launch("channel_bias_backward");
 }
 

@@ -80,11 +80,11 @@ void depthwise_conv2d_forward(T* y, const T* x, const T* w, const T* bias, const
   const DepthwiseParams p = depthwise_params(g, plan);
   const dim3 grid = tile_grid(g, plan);
   if (depthwise_kernel_variant(g) == 3) {
-    RTSEG_LAUNCH(grid, kDepthwiseThreads, plan.smem_bytes, stream, depthwise_forward_kernel<T, 3>)(
-        y, x, w, bias, p, epilogue);
+    RTSEG_LAUNCH(grid, kDepthwiseThreads, plan.smem_bytes, stream, depthwise_forward_kernel<T, 3>)
+    (y, x, w, bias, p, epilogue);
   } else {
-    RTSEG_LAUNCH(grid, kDepthwiseThreads, plan.smem_bytes, stream, depthwise_forward_kernel<T, 0>)(
-        y, x, w, bias, p, epilogue);
+    RTSEG_LAUNCH(grid, kDepthwiseThreads, plan.smem_bytes, stream, depthwise_forward_kernel<T, 0>)
+    (y, x, w, bias, p, epilogue);
   }
   check_launch("depthwise_conv2d_forward");
 }
@@ -100,23 +100,23 @@ void depthwise_conv2d_backward_data(T* dx, const T* dy, const T* w, const Conv2d
   const bool k3 = depthwise_kernel_variant(g) == 3;
   const int stride = depthwise_stride_variant(g);
   if (k3 && stride == 1) {
-    RTSEG_LAUNCH(grid, kDepthwiseThreads, smem, stream, depthwise_backward_data_kernel<T, 3, 1>)(
-        dx, dy, w, p);
+    RTSEG_LAUNCH(grid, kDepthwiseThreads, smem, stream, depthwise_backward_data_kernel<T, 3, 1>)
+    (dx, dy, w, p);
   } else if (k3 && stride == 2) {
-    RTSEG_LAUNCH(grid, kDepthwiseThreads, smem, stream, depthwise_backward_data_kernel<T, 3, 2>)(
-        dx, dy, w, p);
+    RTSEG_LAUNCH(grid, kDepthwiseThreads, smem, stream, depthwise_backward_data_kernel<T, 3, 2>)
+    (dx, dy, w, p);
   } else if (k3) {
-    RTSEG_LAUNCH(grid, kDepthwiseThreads, smem, stream, depthwise_backward_data_kernel<T, 3, 0>)(
-        dx, dy, w, p);
+    RTSEG_LAUNCH(grid, kDepthwiseThreads, smem, stream, depthwise_backward_data_kernel<T, 3, 0>)
+    (dx, dy, w, p);
   } else if (stride == 1) {
-    RTSEG_LAUNCH(grid, kDepthwiseThreads, smem, stream, depthwise_backward_data_kernel<T, 0, 1>)(
-        dx, dy, w, p);
+    RTSEG_LAUNCH(grid, kDepthwiseThreads, smem, stream, depthwise_backward_data_kernel<T, 0, 1>)
+    (dx, dy, w, p);
   } else if (stride == 2) {
-    RTSEG_LAUNCH(grid, kDepthwiseThreads, smem, stream, depthwise_backward_data_kernel<T, 0, 2>)(
-        dx, dy, w, p);
+    RTSEG_LAUNCH(grid, kDepthwiseThreads, smem, stream, depthwise_backward_data_kernel<T, 0, 2>)
+    (dx, dy, w, p);
   } else {
-    RTSEG_LAUNCH(grid, kDepthwiseThreads, smem, stream, depthwise_backward_data_kernel<T, 0, 0>)(
-        dx, dy, w, p);
+    RTSEG_LAUNCH(grid, kDepthwiseThreads, smem, stream, depthwise_backward_data_kernel<T, 0, 0>)
+    (dx, dy, w, p);
   }
   check_launch("depthwise_conv2d_backward_data");
 }

@@ -114,11 +114,11 @@ void run(double* partials, int64_t segments, int64_t len, Element f, Finish fin,
          const char* where) {
   const int blocks = blocks_for_length(len);
   RTSEG_LAUNCH(dim3(blocks, static_cast<unsigned>(segments)), kReduceThreads, 0, stream,
-               partials_kernel<K, Op>)(
-      partials, len, f);
+               partials_kernel<K, Op>)
+  (partials, len, f);
   check_launch(where);
-  RTSEG_LAUNCH(static_cast<unsigned>(segments), kReduceThreads, 0, stream, finish_kernel<K, Op>)(
-      partials, blocks, fin);
+  RTSEG_LAUNCH(static_cast<unsigned>(segments), kReduceThreads, 0, stream, finish_kernel<K, Op>)
+  (partials, blocks, fin);
   check_launch(where);
 }
 

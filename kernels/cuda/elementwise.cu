@@ -8,10 +8,14 @@ namespace {
 template <typename T>
 __device__ T apply_binary(BinaryOp op, T a, T b) {
   switch (op) {
-    case BinaryOp::Add: return a + b;
-    case BinaryOp::Sub: return a - b;
-    case BinaryOp::Mul: return a * b;
-    case BinaryOp::Div: return a / b;
+    case BinaryOp::Add:
+      return a + b;
+    case BinaryOp::Sub:
+      return a - b;
+    case BinaryOp::Mul:
+      return a * b;
+    case BinaryOp::Div:
+      return a / b;
   }
   return T(0);
 }
@@ -39,14 +43,22 @@ __device__ T sigmoid_of(T v) {
 template <typename T>
 __device__ T apply_unary(UnaryOp op, T p, T v) {
   switch (op) {
-    case UnaryOp::Relu: return v > T(0) ? v : T(0);
-    case UnaryOp::Relu6: return v > T(0) ? (v < T(6) ? v : T(6)) : T(0);
-    case UnaryOp::LeakyRelu: return v > T(0) ? v : v * p;
-    case UnaryOp::Sigmoid: return sigmoid_of(v);
-    case UnaryOp::Tanh: return tanh(v);
-    case UnaryOp::AddScalar: return v + p;
-    case UnaryOp::MulScalar: return v * p;
-    case UnaryOp::RSubScalar: return p - v;
+    case UnaryOp::Relu:
+      return v > T(0) ? v : T(0);
+    case UnaryOp::Relu6:
+      return v > T(0) ? (v < T(6) ? v : T(6)) : T(0);
+    case UnaryOp::LeakyRelu:
+      return v > T(0) ? v : v * p;
+    case UnaryOp::Sigmoid:
+      return sigmoid_of(v);
+    case UnaryOp::Tanh:
+      return tanh(v);
+    case UnaryOp::AddScalar:
+      return v + p;
+    case UnaryOp::MulScalar:
+      return v * p;
+    case UnaryOp::RSubScalar:
+      return p - v;
   }
   return T(0);
 }
@@ -55,14 +67,22 @@ __device__ T apply_unary(UnaryOp op, T p, T v) {
 template <typename T>
 __device__ T apply_unary_backward(UnaryOp op, T p, T x, T y, T g) {
   switch (op) {
-    case UnaryOp::Relu: return x > T(0) ? g : T(0);
-    case UnaryOp::Relu6: return (x > T(0) && x < T(6)) ? g : T(0);
-    case UnaryOp::LeakyRelu: return x > T(0) ? g : g * p;
-    case UnaryOp::Sigmoid: return g * y * (T(1) - y);
-    case UnaryOp::Tanh: return g * (T(1) - y * y);
-    case UnaryOp::AddScalar: return g;
-    case UnaryOp::MulScalar: return g * p;
-    case UnaryOp::RSubScalar: return -g;
+    case UnaryOp::Relu:
+      return x > T(0) ? g : T(0);
+    case UnaryOp::Relu6:
+      return (x > T(0) && x < T(6)) ? g : T(0);
+    case UnaryOp::LeakyRelu:
+      return x > T(0) ? g : g * p;
+    case UnaryOp::Sigmoid:
+      return g * y * (T(1) - y);
+    case UnaryOp::Tanh:
+      return g * (T(1) - y * y);
+    case UnaryOp::AddScalar:
+      return g;
+    case UnaryOp::MulScalar:
+      return g * p;
+    case UnaryOp::RSubScalar:
+      return -g;
   }
   return T(0);
 }
@@ -144,8 +164,8 @@ void broadcast_binary(BinaryOp op, T* out, const T* a, const StridedShape& a_vie
   if (is_dense(a_view) && is_dense(b_view)) {
     RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, same_shape_binary_kernel)(op, out, a, b, n);
   } else {
-    RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, broadcast_binary_kernel)(
-        op, out, a, a_view, b, b_view, n);
+    RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, broadcast_binary_kernel)
+    (op, out, a, a_view, b, b_view, n);
   }
   check_launch("broadcast_binary");
 }
@@ -153,17 +173,17 @@ void broadcast_binary(BinaryOp op, T* out, const T* a, const StridedShape& a_vie
 template <typename T>
 void unary(UnaryOp op, double param, T* out, const T* x, int64_t n, Stream stream) {
   if (n == 0) return;
-  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, unary_kernel)(
-      op, static_cast<T>(param), out, x, n);
+  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, unary_kernel)
+  (op, static_cast<T>(param), out, x, n);
   check_launch("unary");
 }
 
 template <typename T>
-void unary_backward(UnaryOp op, double param, T* grad_in, const T* x, const T* y,
-                    const T* grad_out, int64_t n, Stream stream) {
+void unary_backward(UnaryOp op, double param, T* grad_in, const T* x, const T* y, const T* grad_out,
+                    int64_t n, Stream stream) {
   if (n == 0) return;
-  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, unary_backward_kernel)(
-      op, static_cast<T>(param), grad_in, x, y, grad_out, n);
+  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, unary_backward_kernel)
+  (op, static_cast<T>(param), grad_in, x, y, grad_out, n);
   check_launch("unary_backward");
 }
 
@@ -171,8 +191,8 @@ template <typename Dst, typename Src>
 void strided_copy(Dst* dst, const StridedShape& dst_view, const Src* src,
                   const StridedShape& src_view, int64_t n, Stream stream) {
   if (n == 0) return;
-  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, strided_copy_kernel)(
-      dst, dst_view, src, src_view, n);
+  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, strided_copy_kernel)
+  (dst, dst_view, src, src_view, n);
   check_launch("strided_copy");
 }
 
@@ -190,8 +210,8 @@ void sum_reduce(T* out, int64_t out_n, const T* src, const StridedShape& kept,
   const int64_t reduced_n = count(reduced);
   const int threads = reduced_n >= 1024 ? 512 : 128;
   const int blocks = static_cast<int>(std::min<int64_t>(out_n, 65535LL * 16));
-  RTSEG_LAUNCH(blocks, threads, 0, stream, sum_reduce_kernel)(
-      out, out_n, src, kept, reduced, reduced_n);
+  RTSEG_LAUNCH(blocks, threads, 0, stream, sum_reduce_kernel)
+  (out, out_n, src, kept, reduced, reduced_n);
   check_launch("sum_reduce");
 }
 
@@ -220,14 +240,14 @@ RTSEG_INSTANTIATE_FILL(double)
 RTSEG_INSTANTIATE_FILL(int64_t)
 RTSEG_INSTANTIATE_FILL(uint8_t)
 
-#define RTSEG_INSTANTIATE_COPY_FROM(D)                                                            \
+#define RTSEG_INSTANTIATE_COPY_FROM(D)                                                             \
   template void strided_copy<D, float>(D*, const StridedShape&, const float*, const StridedShape&, \
                                        int64_t, Stream);                                           \
-  template void strided_copy<D, double>(D*, const StridedShape&, const double*,                   \
+  template void strided_copy<D, double>(D*, const StridedShape&, const double*,                    \
                                         const StridedShape&, int64_t, Stream);                     \
-  template void strided_copy<D, int64_t>(D*, const StridedShape&, const int64_t*,                 \
+  template void strided_copy<D, int64_t>(D*, const StridedShape&, const int64_t*,                  \
                                          const StridedShape&, int64_t, Stream);                    \
-  template void strided_copy<D, uint8_t>(D*, const StridedShape&, const uint8_t*,                 \
+  template void strided_copy<D, uint8_t>(D*, const StridedShape&, const uint8_t*,                  \
                                          const StridedShape&, int64_t, Stream);
 RTSEG_INSTANTIATE_COPY_FROM(float)
 RTSEG_INSTANTIATE_COPY_FROM(double)

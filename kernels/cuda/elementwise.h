@@ -26,8 +26,8 @@ void unary(UnaryOp op, double param, T* out, const T* x, int64_t n, Stream strea
 
 // grad_in = f'(x, y)·grad_out for the activations (y = f(x) is the saved output).
 template <typename T>
-void unary_backward(UnaryOp op, double param, T* grad_in, const T* x, const T* y,
-                    const T* grad_out, int64_t n, Stream stream);
+void unary_backward(UnaryOp op, double param, T* grad_in, const T* x, const T* y, const T* grad_out,
+                    int64_t n, Stream stream);
 
 // dst (through dst_view) = src (through src_view), converting; both views have the same sizes.
 template <typename Dst, typename Src>

@@ -66,17 +66,17 @@ void grouped_conv2d_forward(T* y, const T* x, const T* w, const T* bias, const C
                   static_cast<unsigned>(g.n));
   const bool k3 = grouped_kernel_variant(g) == 3;
   if (k3 && kb == 4) {
-    RTSEG_LAUNCH(grid, kDirectConvThreads, 0, stream, grouped_forward_kernel<T, 3, 4>)(
-        y, x, w, bias, p);
+    RTSEG_LAUNCH(grid, kDirectConvThreads, 0, stream, grouped_forward_kernel<T, 3, 4>)
+    (y, x, w, bias, p);
   } else if (k3) {
-    RTSEG_LAUNCH(grid, kDirectConvThreads, 0, stream, grouped_forward_kernel<T, 3, 1>)(
-        y, x, w, bias, p);
+    RTSEG_LAUNCH(grid, kDirectConvThreads, 0, stream, grouped_forward_kernel<T, 3, 1>)
+    (y, x, w, bias, p);
   } else if (kb == 4) {
-    RTSEG_LAUNCH(grid, kDirectConvThreads, 0, stream, grouped_forward_kernel<T, 0, 4>)(
-        y, x, w, bias, p);
+    RTSEG_LAUNCH(grid, kDirectConvThreads, 0, stream, grouped_forward_kernel<T, 0, 4>)
+    (y, x, w, bias, p);
   } else {
-    RTSEG_LAUNCH(grid, kDirectConvThreads, 0, stream, grouped_forward_kernel<T, 0, 1>)(
-        y, x, w, bias, p);
+    RTSEG_LAUNCH(grid, kDirectConvThreads, 0, stream, grouped_forward_kernel<T, 0, 1>)
+    (y, x, w, bias, p);
   }
   check_launch("grouped_conv2d_forward");
 }
@@ -87,11 +87,11 @@ void grouped_conv2d_backward_data(T* dx, const T* dy, const T* w, const Conv2dGe
   const DirectConvParams p = direct_conv_params(g);
   const dim3 grid(blocks_over(g.h * g.w), static_cast<unsigned>(g.c), static_cast<unsigned>(g.n));
   if (grouped_kernel_variant(g) == 3) {
-    RTSEG_LAUNCH(grid, kDirectConvThreads, 0, stream, grouped_backward_data_kernel<T, 3>)(
-        dx, dy, w, p);
+    RTSEG_LAUNCH(grid, kDirectConvThreads, 0, stream, grouped_backward_data_kernel<T, 3>)
+    (dx, dy, w, p);
   } else {
-    RTSEG_LAUNCH(grid, kDirectConvThreads, 0, stream, grouped_backward_data_kernel<T, 0>)(
-        dx, dy, w, p);
+    RTSEG_LAUNCH(grid, kDirectConvThreads, 0, stream, grouped_backward_data_kernel<T, 0>)
+    (dx, dy, w, p);
   }
   check_launch("grouped_conv2d_backward_data");
 }
@@ -115,8 +115,8 @@ void grouped_conv2d_backward_weight(T* dw, const T* dy, const T* x, const Conv2d
   check_launch("grouped_conv2d_backward_weight");
   if (p.chunks > 1) {
     const int64_t n = g.weight_numel();
-    RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, weight_grad_finish_kernel<T>)(
-        dw, workspace, p, n);
+    RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, weight_grad_finish_kernel<T>)
+    (dw, workspace, p, n);
     check_launch("grouped_conv2d_backward_weight (chunk sum)");
   }
 }

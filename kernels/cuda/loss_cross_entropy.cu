@@ -233,8 +233,8 @@ template <typename T>
 void cross_entropy_map(T* loss, const T* logits, const int64_t* target, const T* class_weights,
                        const cpu::ClassMapGeometry& g, int64_t ignore_index, Stream stream) {
   if (g.pixels() == 0) return;
-  RTSEG_LAUNCH(blocks_for(g.pixels()), kThreads, 0, stream, cross_entropy_map_kernel)(
-      loss, logits, target, class_weights, ClassMap{g, ignore_index});
+  RTSEG_LAUNCH(blocks_for(g.pixels()), kThreads, 0, stream, cross_entropy_map_kernel)
+  (loss, logits, target, class_weights, ClassMap{g, ignore_index});
   check_launch("cross_entropy");
 }
 
@@ -269,8 +269,8 @@ void ohem_cross_entropy(T* out, T* key, T* threshold, double* scale, const T* lo
   const ClassMap map{g, ignore_index};
   const int64_t n = g.pixels();
   if (n > 0) {
-    RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, ohem_pixels_kernel)(
-        loss, key, logits, target, class_weights, map);
+    RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, ohem_pixels_kernel)
+    (loss, key, logits, target, class_weights, map);
     check_launch("ohem_cross_entropy");
     size_t scratch = static_cast<size_t>(l.sort_scratch_bytes);
     check(cub::DeviceRadixSort::SortKeys(base + l.sort_scratch, scratch, key, sorted,
@@ -289,8 +289,8 @@ void cross_entropy_backward(T* grad, const T* logits, const int64_t* target, con
                             const cpu::ClassMapGeometry& g, int64_t ignore_index,
                             const CrossEntropyGradScale<T>& scale, Stream stream) {
   if (g.pixels() == 0) return;
-  RTSEG_LAUNCH(blocks_for(g.pixels()), kThreads, 0, stream, cross_entropy_backward_kernel)(
-      grad, logits, target, class_weights, ClassMap{g, ignore_index}, scale);
+  RTSEG_LAUNCH(blocks_for(g.pixels()), kThreads, 0, stream, cross_entropy_backward_kernel)
+  (grad, logits, target, class_weights, ClassMap{g, ignore_index}, scale);
   check_launch("cross_entropy backward");
 }
 

@@ -111,8 +111,8 @@ template <typename T>
 void balanced_bce_backward(T* grad, const T* x, const T* t, int64_t n, const double* weights,
                            const T* grad_out, Stream stream) {
   if (n == 0) return;
-  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, balanced_bce_backward_kernel)(
-      grad, x, t, n, weights, grad_out);
+  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, balanced_bce_backward_kernel)
+  (grad, x, t, n, weights, grad_out);
   check_launch("balanced_bce_with_logits backward");
 }
 
@@ -126,8 +126,8 @@ template <typename T>
 void mse_backward(T* grad_p, T* grad_t, const T* p, const T* t, int64_t n, const T* grad_out,
                   Stream stream) {
   if (n == 0) return;
-  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, mse_backward_kernel)(
-      grad_p, grad_t, p, t, n, grad_out);
+  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, mse_backward_kernel)
+  (grad_p, grad_t, p, t, n, grad_out);
   check_launch("mse_loss backward");
 }
 

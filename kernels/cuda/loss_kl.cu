@@ -125,8 +125,8 @@ void kl_softmax_backward(T* grad, const T* student, const T* teacher,
                          const cpu::ImageMapGeometry& g, double temperature, double factor,
                          const double* stats, const T* grad_out, Stream stream) {
   if (g.n * g.m == 0) return;
-  RTSEG_LAUNCH(blocks_for(g.n * g.m), kThreads, 0, stream, kl_softmax_backward_kernel)(
-      grad, student, teacher, g, temperature, factor, stats, grad_out);
+  RTSEG_LAUNCH(blocks_for(g.n * g.m), kThreads, 0, stream, kl_softmax_backward_kernel)
+  (grad, student, teacher, g, temperature, factor, stats, grad_out);
   check_launch("kl_div_softmax backward");
 }
 

@@ -156,8 +156,8 @@ void avg_pool2d_forward(T* out, const T* x, const Pool2dGeometry& g, bool count_
                         Stream stream) {
   const int64_t total = g.planes * g.out_h * g.out_w;
   if (total == 0) return;
-  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, avg_pool2d_forward_kernel)(
-      out, x, g, count_include_pad, total);
+  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, avg_pool2d_forward_kernel)
+  (out, x, g, count_include_pad, total);
   check_launch("avg_pool2d");
 }
 
@@ -166,8 +166,8 @@ void avg_pool2d_backward(T* grad_in, const T* grad_out, const Pool2dGeometry& g,
                          bool count_include_pad, Stream stream) {
   const int64_t total = g.planes * g.in_h * g.in_w;
   if (total == 0) return;
-  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, avg_pool2d_backward_kernel)(
-      grad_in, grad_out, g, count_include_pad, total);
+  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, avg_pool2d_backward_kernel)
+  (grad_in, grad_out, g, count_include_pad, total);
   check_launch("avg_pool2d backward");
 }
 
@@ -176,8 +176,8 @@ void max_pool2d_forward(T* out, int64_t* argmax, const T* x, const Pool2dGeometr
                         Stream stream) {
   const int64_t total = g.planes * g.out_h * g.out_w;
   if (total == 0) return;
-  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, max_pool2d_forward_kernel)(
-      out, argmax, x, g, total);
+  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, max_pool2d_forward_kernel)
+  (out, argmax, x, g, total);
   check_launch("max_pool2d");
 }
 
@@ -186,8 +186,8 @@ void max_pool2d_backward(T* grad_in, const T* grad_out, const int64_t* argmax,
                          const Pool2dGeometry& g, Stream stream) {
   const int64_t total = g.planes * g.in_h * g.in_w;
   if (total == 0) return;
-  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, max_pool2d_backward_kernel)(
-      grad_in, grad_out, argmax, g, total);
+  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, max_pool2d_backward_kernel)
+  (grad_in, grad_out, argmax, g, total);
   check_launch("max_pool2d backward");
 }
 
@@ -203,8 +203,8 @@ void adaptive_avg_pool2d_forward(T* out, const T* x, int64_t planes, int64_t in_
     const int blocks = static_cast<int>(std::min<int64_t>(total, 1 << 20));
     RTSEG_LAUNCH(blocks, kThreads, 0, stream, adaptive_avg_forward_block_kernel)(out, x, g, total);
   } else {
-    RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, adaptive_avg_forward_kernel)(
-        out, x, g, total);
+    RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, adaptive_avg_forward_kernel)
+    (out, x, g, total);
   }
   check_launch("adaptive_avg_pool2d");
 }
@@ -215,8 +215,8 @@ void adaptive_avg_pool2d_backward(T* grad_in, const T* grad_out, int64_t planes,
   const pool::AdaptiveGeometry g{planes, in_h, in_w, out_h, out_w};
   const int64_t total = planes * in_h * in_w;
   if (total == 0) return;
-  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, adaptive_avg_backward_kernel)(
-      grad_in, grad_out, g, total);
+  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, adaptive_avg_backward_kernel)
+  (grad_in, grad_out, g, total);
   check_launch("adaptive_avg_pool2d backward");
 }
 
@@ -225,8 +225,8 @@ void channel_max_forward(T* out, int64_t* argmax, const T* x, int64_t n, int64_t
                          Stream stream) {
   const int64_t total = n * s;
   if (total == 0) return;
-  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, channel_max_forward_kernel)(
-      out, argmax, x, c, s, total);
+  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, channel_max_forward_kernel)
+  (out, argmax, x, c, s, total);
   check_launch("channel_max");
 }
 
@@ -235,8 +235,8 @@ void channel_max_backward(T* grad_in, const T* grad_out, const int64_t* argmax, 
                           int64_t c, int64_t s, Stream stream) {
   const int64_t total = n * c * s;
   if (total == 0) return;
-  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, channel_max_backward_kernel)(
-      grad_in, grad_out, argmax, c, s, total);
+  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, channel_max_backward_kernel)
+  (grad_in, grad_out, argmax, c, s, total);
   check_launch("channel_max backward");
 }
 
@@ -244,8 +244,8 @@ template <typename T>
 void channel_mean_forward(T* out, const T* x, int64_t n, int64_t c, int64_t s, Stream stream) {
   const int64_t total = n * s;
   if (total == 0) return;
-  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, channel_mean_forward_kernel)(
-      out, x, c, s, total);
+  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, channel_mean_forward_kernel)
+  (out, x, c, s, total);
   check_launch("channel_mean");
 }
 
@@ -254,8 +254,8 @@ void channel_mean_backward(T* grad_in, const T* grad_out, int64_t n, int64_t c, 
                            Stream stream) {
   const int64_t total = n * c * s;
   if (total == 0) return;
-  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, channel_mean_backward_kernel)(
-      grad_in, grad_out, c, s, total);
+  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, channel_mean_backward_kernel)
+  (grad_in, grad_out, c, s, total);
   check_launch("channel_mean backward");
 }
 

@@ -59,8 +59,8 @@ void prelu_forward(T* y, const T* x, const T* weight, int64_t outer, int64_t c, 
                    Stream stream) {
   const int64_t planes = outer * c;
   if (planes * inner == 0) return;
-  RTSEG_LAUNCH(plane_grid(planes, inner), kThreads, 0, stream, prelu_forward_kernel)(
-      y, x, weight, c, inner, planes);
+  RTSEG_LAUNCH(plane_grid(planes, inner), kThreads, 0, stream, prelu_forward_kernel)
+  (y, x, weight, c, inner, planes);
   check_launch("prelu");
 }
 
@@ -73,17 +73,17 @@ void prelu_backward(T* dx, T* dweight, const T* grad, const T* x, const T* weigh
                     int64_t c, int64_t inner, double* workspace, Stream stream) {
   const int64_t planes = outer * c;
   if (dx && planes * inner > 0) {
-    RTSEG_LAUNCH(plane_grid(planes, inner), kThreads, 0, stream, prelu_grad_input_kernel)(
-        dx, grad, x, weight, c, inner, planes);
+    RTSEG_LAUNCH(plane_grid(planes, inner), kThreads, 0, stream, prelu_grad_input_kernel)
+    (dx, grad, x, weight, c, inner, planes);
     check_launch("prelu backward");
   }
   if (dweight && c > 0) {
     const ChannelReducePlan plan = plan_channel_reduce(outer, c, inner);
-    RTSEG_LAUNCH(channel_reduce_grid(plan, c), kThreads, 0, stream, channel_partial_sums_kernel<1>)(
-        workspace, outer, c, inner, plan, SlopeGradTerm<T>{grad, x});
+    RTSEG_LAUNCH(channel_reduce_grid(plan, c), kThreads, 0, stream, channel_partial_sums_kernel<1>)
+    (workspace, outer, c, inner, plan, SlopeGradTerm<T>{grad, x});
     check_launch("prelu backward (slope)");
-    RTSEG_LAUNCH(blocks_for(c), kThreads, 0, stream, slope_grad_kernel)(
-        dweight, workspace, c, plan.parts);
+    RTSEG_LAUNCH(blocks_for(c), kThreads, 0, stream, slope_grad_kernel)
+    (dweight, workspace, c, plan.parts);
     check_launch("prelu backward (slope)");
   }
 }

@@ -94,9 +94,9 @@ void bilinear_forward(T* out, const T* in, const cpu::ResizeGeometry& g, bool al
                       Stream stream) {
   if (empty(g)) return;
   const RowGrid r = row_grid(g.planes * g.out_h, g.out_w);
-  RTSEG_LAUNCH(r.grid, r.block, 0, stream, bilinear_forward_kernel)(
-      out, in, g, cpu::linear_scale<T>(g.in_h, g.out_h, align_corners),
-      cpu::linear_scale<T>(g.in_w, g.out_w, align_corners), align_corners);
+  RTSEG_LAUNCH(r.grid, r.block, 0, stream, bilinear_forward_kernel)
+  (out, in, g, cpu::linear_scale<T>(g.in_h, g.out_h, align_corners),
+   cpu::linear_scale<T>(g.in_w, g.out_w, align_corners), align_corners);
   check_launch("interpolate_bilinear");
 }
 
@@ -105,9 +105,9 @@ void bilinear_backward(T* grad_in, const T* grad_out, const cpu::ResizeGeometry&
                        bool align_corners, Stream stream) {
   if (empty(g)) return;
   const RowGrid r = row_grid(g.planes * g.in_h, g.in_w);
-  RTSEG_LAUNCH(r.grid, r.block, 0, stream, bilinear_backward_kernel)(
-      grad_in, grad_out, g, cpu::linear_scale<T>(g.in_h, g.out_h, align_corners),
-      cpu::linear_scale<T>(g.in_w, g.out_w, align_corners), align_corners);
+  RTSEG_LAUNCH(r.grid, r.block, 0, stream, bilinear_backward_kernel)
+  (grad_in, grad_out, g, cpu::linear_scale<T>(g.in_h, g.out_h, align_corners),
+   cpu::linear_scale<T>(g.in_w, g.out_w, align_corners), align_corners);
   check_launch("interpolate_bilinear backward");
 }
 
@@ -115,8 +115,8 @@ template <typename T>
 void nearest_forward(T* out, const T* in, const cpu::ResizeGeometry& g, Stream stream) {
   if (empty(g)) return;
   const RowGrid r = row_grid(g.planes * g.out_h, g.out_w);
-  RTSEG_LAUNCH(r.grid, r.block, 0, stream, nearest_forward_kernel)(
-      out, in, g, cpu::nearest_scale(g.in_h, g.out_h), cpu::nearest_scale(g.in_w, g.out_w));
+  RTSEG_LAUNCH(r.grid, r.block, 0, stream, nearest_forward_kernel)
+  (out, in, g, cpu::nearest_scale(g.in_h, g.out_h), cpu::nearest_scale(g.in_w, g.out_w));
   check_launch("interpolate_nearest");
 }
 
@@ -124,9 +124,8 @@ template <typename T>
 void nearest_backward(T* grad_in, const T* grad_out, const cpu::ResizeGeometry& g, Stream stream) {
   if (empty(g)) return;
   const RowGrid r = row_grid(g.planes * g.in_h, g.in_w);
-  RTSEG_LAUNCH(r.grid, r.block, 0, stream, nearest_backward_kernel)(
-      grad_in, grad_out, g, cpu::nearest_scale(g.in_h, g.out_h),
-      cpu::nearest_scale(g.in_w, g.out_w));
+  RTSEG_LAUNCH(r.grid, r.block, 0, stream, nearest_backward_kernel)
+  (grad_in, grad_out, g, cpu::nearest_scale(g.in_h, g.out_h), cpu::nearest_scale(g.in_w, g.out_w));
   check_launch("interpolate_nearest backward");
 }
 

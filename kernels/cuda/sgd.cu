@@ -23,8 +23,8 @@ template <typename T>
 void sgd_step(T* param, const T* grad, T* momentum_buffer, int64_t n, bool first_step,
               const SgdHyper& hyper, Stream stream) {
   if (n == 0) return;
-  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, sgd_step_kernel)(
-      param, grad, momentum_buffer, n, first_step, hyper);
+  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, sgd_step_kernel)
+  (param, grad, momentum_buffer, n, first_step, hyper);
   check_launch("sgd_step");
 }
 

@@ -118,11 +118,11 @@ void softmax_forward(T* y, const T* x, const cpu::SoftmaxGeometry& g, bool log_f
                      Stream stream) {
   if (g.dim == 0 || g.outer == 0 || g.inner == 0) return;
   if (use_block_rows(g)) {
-    RTSEG_LAUNCH(row_blocks(g), reduce::kReduceThreads, 0, stream, softmax_forward_block_kernel)(
-        y, x, g, log_form);
+    RTSEG_LAUNCH(row_blocks(g), reduce::kReduceThreads, 0, stream, softmax_forward_block_kernel)
+    (y, x, g, log_form);
   } else {
-    RTSEG_LAUNCH(blocks_for(g.outer * g.inner), kThreads, 0, stream, softmax_forward_rows_kernel)(
-        y, x, g, log_form);
+    RTSEG_LAUNCH(blocks_for(g.outer * g.inner), kThreads, 0, stream, softmax_forward_rows_kernel)
+    (y, x, g, log_form);
   }
   check_launch(log_form ? "log_softmax" : "softmax");
 }
@@ -132,11 +132,11 @@ void softmax_backward(T* gx, const T* y, const T* gy, const cpu::SoftmaxGeometry
                       Stream stream) {
   if (g.dim == 0 || g.outer == 0 || g.inner == 0) return;
   if (use_block_rows(g)) {
-    RTSEG_LAUNCH(row_blocks(g), reduce::kReduceThreads, 0, stream, softmax_backward_block_kernel)(
-        gx, y, gy, g, log_form);
+    RTSEG_LAUNCH(row_blocks(g), reduce::kReduceThreads, 0, stream, softmax_backward_block_kernel)
+    (gx, y, gy, g, log_form);
   } else {
-    RTSEG_LAUNCH(blocks_for(g.outer * g.inner), kThreads, 0, stream, softmax_backward_rows_kernel)(
-        gx, y, gy, g, log_form);
+    RTSEG_LAUNCH(blocks_for(g.outer * g.inner), kThreads, 0, stream, softmax_backward_rows_kernel)
+    (gx, y, gy, g, log_form);
   }
   check_launch(log_form ? "log_softmax backward" : "softmax backward");
 }

@@ -22,11 +22,14 @@ namespace rtseg::emu_test {
 template <typename T>
 class DeviceBuffer {
  public:
-  explicit DeviceBuffer(size_t n) : n_(n) { REQUIRE(cudaMalloc(&ptr_, n * sizeof(T)) == cudaSuccess); }
+  explicit DeviceBuffer(size_t n) : n_(n) {
+    REQUIRE(cudaMalloc(&ptr_, n * sizeof(T)) == cudaSuccess);
+  }
   explicit DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(host.size()) {
     REQUIRE(cudaMemcpy(ptr_, host.data(), n_ * sizeof(T), cudaMemcpyHostToDevice) == cudaSuccess);
   }
-  // After a cudaDeviceReset the memory is already gone: the failed free is not the next test's error.
+  // After a cudaDeviceReset the memory is already gone: the failed free is not the next test's
+  // error.
   ~DeviceBuffer() {
     if (cudaFree(ptr_) != cudaSuccess) cudaGetLastError();
   }
@@ -93,7 +96,8 @@ inline ChildResult run_in_child(const std::function<int()>& f) {
   ChildResult r;
   char buf[4096];
   ssize_t got;
-  while ((got = read(pipe_fd[0], buf, sizeof buf)) > 0) r.stderr_text.append(buf, static_cast<size_t>(got));
+  while ((got = read(pipe_fd[0], buf, sizeof buf)) > 0)
+    r.stderr_text.append(buf, static_cast<size_t>(got));
   close(pipe_fd[0]);
   int status = 0;
   waitpid(pid, &status, 0);

@@ -3,9 +3,8 @@
 // to RTSEG_EMU_COVERAGE (a "# program NAME" line, then "KERNEL_NAME COUNT" lines). Runs after
 // the emu suite (a CTest fixture cleanup); when some programs of the suite did not run (a partial
 // `ctest -R ...`), there is nothing to judge and it reports "skipped".
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -21,7 +20,8 @@ namespace fs = std::filesystem;
 namespace {
 
 std::map<std::string, std::string> defined_kernels(const fs::path& dir) {
-  const std::regex global(R"(__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?([A-Za-z_]\w*)\s*\()");
+  const std::regex global(
+      R"(__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?([A-Za-z_]\w*)\s*\()");
   std::map<std::string, std::string> kernels;  // name -> file
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string ext = entry.path().extension().string();
@@ -39,7 +39,8 @@ std::map<std::string, std::string> defined_kernels(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("every __global__ kernel of kernels/cuda was launched by the emu suite", "[emu][coverage]") {
+TEST_CASE("every __global__ kernel of kernels/cuda was launched by the emu suite",
+          "[emu][coverage]") {
   const char* report = std::getenv("RTSEG_EMU_COVERAGE_REPORT");
   const char* programs = std::getenv("RTSEG_EMU_COVERAGE_PROGRAMS");
   REQUIRE(report != nullptr);
@@ -69,7 +70,8 @@ TEST_CASE("every __global__ kernel of kernels/cuda was launched by the emu suite
   }
   if (!missing_programs.empty()) {
     WARN("partial run, coverage not judged: " << *missing_programs.begin() << " and "
-                                              << missing_programs.size() - 1 << " more did not report");
+                                              << missing_programs.size() - 1
+                                              << " more did not report");
     std::exit(77);
   }
   const auto kernels = defined_kernels(fs::path(RTSEG_SOURCE_DIR) / "kernels" / "cuda");

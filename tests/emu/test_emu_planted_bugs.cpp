@@ -1,9 +1,9 @@
 // The emulator can fail: kernels with planted bugs of the kinds that pass silently on a CPU loop
 // and break on a GPU, each of which the emulator must report (a wrong result, a fault naming the
 // kernel, a launch error with CUDA's code, or an AddressSanitizer report).
-#include "emu_test_util.h"
-
 #include <cmath>
+
+#include "emu_test_util.h"
 
 using namespace rtseg::emu_test;
 
@@ -77,8 +77,9 @@ TEST_CASE("a write past the dynamic shared memory is reported", "[emu][selftest]
     REQUIRE(contains(r.stderr_text, "overrun_dynamic_shared"));
   } else {
     REQUIRE(r.exit_code == 3);
-    REQUIRE(contains(r.stderr_text, "overrun_dynamic_shared, block (0,0,0): wrote past its 256 bytes "
-                                    "of dynamic shared memory"));
+    REQUIRE(contains(r.stderr_text,
+                     "overrun_dynamic_shared, block (0,0,0): wrote past its 256 bytes "
+                     "of dynamic shared memory"));
   }
 }
 
@@ -91,11 +92,13 @@ TEST_CASE("a full-mask shuffle in a block of 100 threads is reported", "[emu][se
   REQUIRE(o.status == cudaErrorLaunchFailure);
   REQUIRE(contains(o.text, "full_mask_warp_sum"));
   REQUIRE(contains(o.text, "thread (96,0,0)"));
-  REQUIRE(contains(o.text, "mask 0xffffffff names lanes 0xfffffff0 that a block of 100 threads "
-                           "does not have in warp 3"));
+  REQUIRE(contains(o.text,
+                   "mask 0xffffffff names lanes 0xfffffff0 that a block of 100 threads "
+                   "does not have in warp 3"));
 }
 
-TEST_CASE("an oversized grid is a launch error with CUDA's code, and nothing runs", "[emu][selftest]") {
+TEST_CASE("an oversized grid is a launch error with CUDA's code, and nothing runs",
+          "[emu][selftest]") {
   DeviceBuffer<int> out(std::vector<int>(4, 0));
   RTSEG_LAUNCH(dim3(2, 70000), 32, 0, nullptr, write_index)(out.get());
   Outcome o = launch_error();
@@ -124,7 +127,8 @@ TEST_CASE("a launch into another device's stream fails as on a GPU", "[emu][self
   RTSEG_LAUNCH(1, 1, 0, stream1, write_index)(out.get());
   const Outcome o = launch_error();
   REQUIRE(o.status == cudaErrorInvalidResourceHandle);
-  REQUIRE(contains(o.text, "write_index: launched into a stream of cuda:1 while cuda:0 is current"));
+  REQUIRE(
+      contains(o.text, "write_index: launched into a stream of cuda:1 while cuda:0 is current"));
   // An event of device 0 cannot be recorded on device 1's stream either.
   cudaEvent_t event = nullptr;
   REQUIRE(cudaEventCreate(&event) == cudaSuccess);
@@ -147,13 +151,15 @@ TEST_CASE("a static shared array written past its end is a sanitizer error", "[e
       __shared__ float partial[32];
       partial[threadIdx.x] = 1.0f;  // 64 threads, 32 slots
       o[threadIdx.x] = partial[threadIdx.x];
-    })(out);
+    })
+    (out);
     cudaDeviceSynchronize();
     return 0;
   });
   INFO(r.stderr_text);
   REQUIRE(r.exit_code != 0);
-  // UBSan's bounds check sees the constant-size array first where it is on; ASan's redzone otherwise.
+  // UBSan's bounds check sees the constant-size array first where it is on; ASan's redzone
+  // otherwise.
   REQUIRE((contains(r.stderr_text, "AddressSanitizer: global-buffer-overflow") ||
            contains(r.stderr_text, "index 32 out of bounds for type 'float [32]'")));
 }

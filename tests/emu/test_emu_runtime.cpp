@@ -1,16 +1,15 @@
 // The emulated runtime: devices, memory, copies, streams and events as the CUDA runtime documents
 // them, work deferred until the host can observe it, and the cuBLAS and CUB emulations.
-#include "emu_test_util.h"
-
-#include <cub/device/device_radix_sort.cuh>
 #include <cublas_v2.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cub/device/device_radix_sort.cuh>
 #include <limits>
 #include <random>
 
 #include "core/cuda_runtime.h"
+#include "emu_test_util.h"
 
 using namespace rtseg::emu_test;
 
@@ -165,5 +164,6 @@ TEST_CASE("a GPU older than the build's architectures is refused with the reason
   const rtseg::CudaAvailability& a = rtseg::cuda_availability();
   INFO(a.reason);
   REQUIRE(a.device_count == 0);
-  REQUIRE(contains(a.reason, "has compute capability 7.5; this rtseg was built for sm_80 and newer"));
+  REQUIRE(
+      contains(a.reason, "has compute capability 7.5; this rtseg was built for sm_80 and newer"));
 }

@@ -146,29 +146,41 @@ TEST_CASE("barrier and warp misuse are faults naming the kernel, block and threa
     std::vector<std::string> expected;
   };
   const std::vector<Case> cases = {
-      {[](int* out) { RTSEG_LAUNCH(2, 256, 0, nullptr, barrier_after_exit)
-                      (out); },
+      {[](int* out) {
+         RTSEG_LAUNCH(2, 256, 0, nullptr, barrier_after_exit)
+         (out);
+       },
        {"barrier_after_exit, block (0,0,0), thread (128,0,0): reached __syncthreads after 128 "
         "thread(s) of the block had exited (thread (0,0,0) first)"}},
-      {[](int* out) { RTSEG_LAUNCH(1, 256, 0, nullptr, exit_during_barrier)
-                      (out); },
+      {[](int* out) {
+         RTSEG_LAUNCH(1, 256, 0, nullptr, exit_during_barrier)
+         (out);
+       },
        {"exit_during_barrier, block (0,0,0), thread (200,0,0): exited while 200 thread(s) of the "
         "block wait at __syncthreads"}},
-      {[](int* out) { RTSEG_LAUNCH(1, 32, 0, nullptr, barrier_against_shuffle)
-                      (out); },
+      {[](int* out) {
+         RTSEG_LAUNCH(1, 32, 0, nullptr, barrier_against_shuffle)
+         (out);
+       },
        {"barrier_against_shuffle, block (0,0,0), deadlock: threads 0-15 wait at __syncthreads; "
         "threads 16-31 wait at __shfl_down_sync (mask 0xffffffff, arrived 0xffff0000)"}},
-      {[](int* out) { RTSEG_LAUNCH(1, 32, 0, nullptr, disagreeing_masks)
-                      (out); },
+      {[](int* out) {
+         RTSEG_LAUNCH(1, 32, 0, nullptr, disagreeing_masks)
+         (out);
+       },
        {"disagreeing_masks", "thread (16,0,0)",
         "lanes of warp 0 disagree: lane 0 called __shfl_down_sync with mask 0xffffffff, lane 16 "
         "__shfl_down_sync with mask 0xffff0000"}},
-      {[](int* out) { RTSEG_LAUNCH(1, 64, 0, nullptr, shuffle_with_exited_lanes)
-                      (out); },
+      {[](int* out) {
+         RTSEG_LAUNCH(1, 64, 0, nullptr, shuffle_with_exited_lanes)
+         (out);
+       },
        {"shuffle_with_exited_lanes", "thread (16,0,0)",
         "__shfl_down_sync with mask 0xffffffff names lane 0, which has exited"}},
-      {[](int* out) { RTSEG_LAUNCH(1, 64, 0, nullptr, exit_during_shuffle)
-                      (out); },
+      {[](int* out) {
+         RTSEG_LAUNCH(1, 64, 0, nullptr, exit_during_shuffle)
+         (out);
+       },
        {"exit_during_shuffle",
         "thread (16,0,0): exited while lanes of its warp wait for it at "
         "__shfl_down_sync (mask 0xffffffff)"}},

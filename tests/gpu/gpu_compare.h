@@ -4,7 +4,6 @@
 #pragma once
 
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <functional>
 #include <vector>
@@ -112,7 +111,8 @@ inline void compare_reduction_op(const std::function<Tensor(const std::vector<Te
     for (size_t i = 0; i < g.size(); ++i) {
       REQUIRE_FALSE(std::isnan(g[i]));
       const double allowed = rtol * std::abs(r[i]) + spread;
-      const double ratio = allowed > 0 ? std::abs(g[i] - r[i]) / allowed : (g[i] == r[i] ? 0 : INFINITY);
+      const double ratio =
+          allowed > 0 ? std::abs(g[i] - r[i]) / allowed : (g[i] == r[i] ? 0 : INFINITY);
       if (ratio > worst) worst = ratio, at = i;
     }
     INFO("worst element " << at << ": gpu " << (g.empty() ? 0 : g[at]) << " float64 reference "
@@ -132,8 +132,9 @@ inline void compare_reduction_op(const std::function<Tensor(const std::vector<Te
     for (size_t i = 0; i < ref_inputs.size(); ++i) {
       if (!ref_inputs[i].requires_grad()) continue;
       INFO("gradient of input " << i);
-      require_near(gpu_inputs[i].grad(), ref_inputs[i].grad(),
-                   static_cast<double>(out_ref.numel()) / static_cast<double>(ref_inputs[i].numel()));
+      require_near(
+          gpu_inputs[i].grad(), ref_inputs[i].grad(),
+          static_cast<double>(out_ref.numel()) / static_cast<double>(ref_inputs[i].numel()));
     }
   }
   REQUIRE(cuda::take_guard_violations() == 0);

@@ -2,7 +2,6 @@
 // used, so the suite stays green on machines without one.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 
 #include "core/cuda_runtime.h"

@@ -40,9 +40,11 @@ using NetLoss = std::function<Tensor(Module& net, Device device)>;
 
 // Forward + backward of `loss` on both copies, then one SGD step (momentum, weight decay) on
 // both: the loss, every gradient and every updated parameter must agree within `tol`.
-inline void compare_training_step(Module& cpu_net, Module& gpu_net, const NetLoss& loss, double tol) {
+inline void compare_training_step(Module& cpu_net, Module& gpu_net, const NetLoss& loss,
+                                  double tol) {
   DebugChecks debug;
-  const NamedTensors cpu_params = cpu_net.named_parameters(), gpu_params = gpu_net.named_parameters();
+  const NamedTensors cpu_params = cpu_net.named_parameters(),
+                     gpu_params = gpu_net.named_parameters();
   REQUIRE(cpu_params.size() == gpu_params.size());
   Tensor cpu_loss = loss(cpu_net, Device::cpu());
   Tensor gpu_loss = loss(gpu_net, kGpu);
@@ -58,7 +60,8 @@ inline void compare_training_step(Module& cpu_net, Module& gpu_net, const NetLos
   for (size_t i = 0; i < cpu_params.size(); ++i) {
     INFO("gradient of " << cpu_params[i].first);
     REQUIRE(gpu_params[i].second.grad().defined());
-    REQUIRE(normalized(gpu_params[i].second.grad(), cpu_params[i].second.grad(), 1e-3 * largest) <= tol);
+    REQUIRE(normalized(gpu_params[i].second.grad(), cpu_params[i].second.grad(), 1e-3 * largest) <=
+            tol);
   }
   const SgdHyper hyper{0.01, 0.9, 0.0, 5e-4, false};  // lr, momentum, dampening, weight decay
   SGD cpu_opt(cpu_net.parameters(), hyper), gpu_opt(gpu_net.parameters(), hyper);

@@ -59,12 +59,14 @@ TEST_CASE("CIFReNet forward and backward on the GPU match the CPU", "[gpu][cifre
     cross_entropy(cpu_logits, y).backward();
     cross_entropy(gpu_logits, y.to(kGpu)).backward();
     REQUIRE(normalized(gpu_logits, cpu_logits) <= tol);
-    const NamedTensors cpu_params = cpu_net.named_parameters(), gpu_params = gpu_net.named_parameters();
+    const NamedTensors cpu_params = cpu_net.named_parameters(),
+                       gpu_params = gpu_net.named_parameters();
     double largest = 0;
     for (const auto& [name, p] : cpu_params) largest = std::max(largest, max_abs(p.grad()));
     for (size_t i = 0; i < cpu_params.size(); ++i) {
       INFO(cpu_params[i].first);
-      REQUIRE(normalized(gpu_params[i].second.grad(), cpu_params[i].second.grad(), 1e-3 * largest) <= tol);
+      REQUIRE(normalized(gpu_params[i].second.grad(), cpu_params[i].second.grad(),
+                         1e-3 * largest) <= tol);
     }
   }
   REQUIRE(cuda::take_guard_violations() == 0);

@@ -178,9 +178,9 @@ TEST_CASE("grouped conv2d on the GPU: groups 4 and 16 and narrow groups", "[gpu]
       {1, 16, 9, 11, 16, 3, 3, {2, 2}, {2, 2}, {2, 2}, 4, false},  // 4 out per group (4 per thread)
       {2, 36, 17, 23, 36, 3, 3, {1, 1}, {3, 3}, {3, 3}, 4, true},  // 9 per group, dilation 3
       {1, 32, 7, 9, 32, 3, 3, {1, 1}, {1, 1}, {1, 1}, 16, true},   // groups 16
-      {2, 48, 17, 23, 96, 3, 3, {2, 2}, {1, 1}, {1, 1}, 16, true},    // groups 16, 3 in / 6 out
-      {2, 12, 8, 13, 24, 1, 5, {2, 1}, {0, 2}, {1, 3}, 4, true},      // non-square, mixed stride
-      {1, 16, 9, 9, 32, 5, 5, {1, 1}, {2, 2}, {1, 1}, 2, true},       // 5×5, 8 in / 16 out
+      {2, 48, 17, 23, 96, 3, 3, {2, 2}, {1, 1}, {1, 1}, 16, true},  // groups 16, 3 in / 6 out
+      {2, 12, 8, 13, 24, 1, 5, {2, 1}, {0, 2}, {1, 3}, 4, true},    // non-square, mixed stride
+      {1, 16, 9, 9, 32, 5, 5, {1, 1}, {2, 2}, {1, 1}, 2, true},     // 5×5, 8 in / 16 out
       // PIDNet-S PAPPM (emulated: a quarter of its channels, 16× fewer weight-gradient blocks).
       kEmulatedDevice ? ConvCase{1, 96, 16, 32, 96, 3, 3, {1, 1}, {1, 1}, {1, 1}, 4, false}
                       : ConvCase{1, 384, 16, 32, 384, 3, 3, {1, 1}, {1, 1}, {1, 1}, 4, false},

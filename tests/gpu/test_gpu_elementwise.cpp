@@ -62,11 +62,17 @@ TEST_CASE("sums and copies on the GPU", "[gpu][reduce][shape]") {
     Tensor x = random_input({2, 37, 45, 80}, gen, -1, 1, dt);
     Tensor y = random_input({2, 11, 45, 80}, gen, -1, 1, dt);
     const double t = tol(dt, 1e-6);
-    const std::vector<std::pair<std::function<Tensor(const std::vector<Tensor>&)>, int64_t>> sums = {
-        {[](const std::vector<Tensor>& v) { return sum(v[0]); }, x.numel()},
-        {[](const std::vector<Tensor>& v) { return mean(v[0], {0, 2, 3}, true); }, 2 * 45 * 80},
-        {[](const std::vector<Tensor>& v) { return sum(v[0], {1}); }, 37},
-        {[](const std::vector<Tensor>& v) { return sum_to(v[0], {37, 1, 1}); }, 2 * 45 * 80}};
+    const std::vector<std::pair<std::function<Tensor(const std::vector<Tensor>&)>, int64_t>> sums =
+        {{[](const std::vector<Tensor>& v) { return sum(v[0]); }, x.numel()},
+         {[](const std::vector<Tensor>& v) {
+            return mean(v[0], {0, 2, 3}, true);
+          },
+          2 * 45 * 80},
+         {[](const std::vector<Tensor>& v) { return sum(v[0], {1}); }, 37},
+         {[](const std::vector<Tensor>& v) {
+            return sum_to(v[0], {37, 1, 1});
+          },
+          2 * 45 * 80}};
     for (const auto& [f, terms] : sums) {
       if (dt == DType::F32) {
         compare_reduction_op(f, {x}, terms, 1e-6);
@@ -74,12 +80,19 @@ TEST_CASE("sums and copies on the GPU", "[gpu][reduce][shape]") {
         compare_op(f, {x}, t, 1e-12);
       }
     }
-    compare_op([](const std::vector<Tensor>& v) { return concat({v[0], v[1], v[0]}); }, {x, y}, t, 0);
-    compare_op([](const std::vector<Tensor>& v) { return channel_shuffle(concat({v[0], v[1]}), 4); },
-               {x, y}, t, 0);
+    compare_op(
+        [](const std::vector<Tensor>& v) {
+          return concat({v[0], v[1], v[0]});
+        },
+        {x, y}, t, 0);
+    compare_op(
+        [](const std::vector<Tensor>& v) {
+          return channel_shuffle(concat({v[0], v[1]}), 4);
+        },
+        {x, y}, t, 0);
     compare_op([](const std::vector<Tensor>& v) { return split(v[0], {5, 32})[1]; }, {x}, t, 0);
-    compare_op([](const std::vector<Tensor>& v) { return reshape(narrow(v[0], 1, 3, 7), {-1}); }, {x},
-               t, 0);
+    compare_op([](const std::vector<Tensor>& v) { return reshape(narrow(v[0], 1, 3, 7), {-1}); },
+               {x}, t, 0);
   }
 }
 
@@ -100,7 +113,8 @@ TEST_CASE("argmax over channels on the GPU", "[gpu][reduce]") {
   Generator gen(4);
   for (DType dt : {DType::F32, DType::F64}) {
     Tensor x = rand_uniform({2, 19, 37, 41}, -1, 1, gen, dt);
-    REQUIRE(argmax_channels(x.to(kGpu)).to_vector<int64_t>() == argmax_channels(x).to_vector<int64_t>());
+    REQUIRE(argmax_channels(x.to(kGpu)).to_vector<int64_t>() ==
+            argmax_channels(x).to_vector<int64_t>());
   }
   cuda::set_debug_checks(false);
   REQUIRE(cuda::take_guard_violations() == 0);

@@ -26,7 +26,8 @@ Batch make_batch(DType dtype) {
   std::vector<double> edges, complexity;
   for (uint64_t seed : {5, 6}) {
     const data::Sample s = data::render_street_scene(128, 64, seed);
-    images.push_back(reshape(data::to_tensor(s.image, data::Normalization::ImageNet), {1, 3, 64, 128}));
+    images.push_back(
+        reshape(data::to_tensor(s.image, data::Normalization::ImageNet), {1, 3, 64, 128}));
     for (int16_t v : s.label.values) labels.push_back(v);
     const auto boundary = data::boundary_map(s.label);
     for (int16_t v : boundary.values) edges.push_back(v);
@@ -69,7 +70,8 @@ TEST_CASE("ICFRNet training step on the GPU matches the CPU", "[gpu][icfrnet]") 
     compare_training_step(
         cpu_net, gpu_net,
         [&](Module& net, Device device) {
-          const IcfrNetOutputs out = static_cast<IcfrNet&>(net).forward_outputs(b.images.to(device));
+          const IcfrNetOutputs out =
+              static_cast<IcfrNet&>(net).forward_outputs(b.images.to(device));
           return icfrnet_loss(out.heads.list(), out.ic_logits, b.labels.to(device),
                               b.edges.to(device), b.complexity.to(device), lo)
               .total;

@@ -1,11 +1,11 @@
 // Device memory: round trips between host and GPU, the out-of-memory message, and the
 // allocator's debug checks (guard regions of live blocks, blocks from before the checks).
-#include <catch2/catch.hpp>
 #include <cuda_runtime.h>
+
+#include <catch2/catch.hpp>
 
 #include "core/cuda/allocator.h"
 #include "core/cuda/context.h"
-
 #include "core/random.h"
 #include "core/tensor.h"
 

@@ -23,7 +23,8 @@ bool two_devices() {
 
 }  // namespace
 
-TEST_CASE("conv, batch norm, linear, losses and SGD on cuda:1 match the CPU", "[gpu][multi-device]") {
+TEST_CASE("conv, batch norm, linear, losses and SGD on cuda:1 match the CPU",
+          "[gpu][multi-device]") {
   if (!two_devices()) return;
   DebugChecks debug;
   Generator gen(21);
@@ -49,8 +50,8 @@ TEST_CASE("conv, batch norm, linear, losses and SGD on cuda:1 match the CPU", "[
     h = conv2d(h, p[1], Tensor(), 2, 2, 2, 8);
     h = reshape(adaptive_avg_pool2d(h, 1, 1), {2, 8});
     Tensor logits = linear(h, p[2]);
-    Tensor loss = cross_entropy(reshape(logits, {2, 5, 1, 1}),
-                                Tensor::from_vector(targets, {2, 1, 1}).to(d));
+    Tensor loss =
+        cross_entropy(reshape(logits, {2, 5, 1, 1}), Tensor::from_vector(targets, {2, 1, 1}).to(d));
     loss.backward();
     SGD(p, SgdHyper{0.1, 0.9, 0.0, 1e-4, false}).step();
     return std::make_pair(loss, rv);
@@ -67,7 +68,8 @@ TEST_CASE("conv, batch norm, linear, losses and SGD on cuda:1 match the CPU", "[
   REQUIRE(cuda::take_guard_violations() == 0);
 }
 
-TEST_CASE("copies between devices wait for the work that produced their source", "[gpu][multi-device]") {
+TEST_CASE("copies between devices wait for the work that produced their source",
+          "[gpu][multi-device]") {
   if (!two_devices()) return;
   Generator gen(22);
   for (DType dt : {DType::F32, DType::F64}) {

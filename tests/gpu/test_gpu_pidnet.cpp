@@ -27,7 +27,8 @@ Batch make_batch(DType dtype) {
   std::vector<double> edges;
   for (uint64_t seed : {3, 4}) {
     const data::Sample s = data::render_street_scene(128, 64, seed);
-    images.push_back(reshape(data::to_tensor(s.image, data::Normalization::ImageNet), {1, 3, 64, 128}));
+    images.push_back(
+        reshape(data::to_tensor(s.image, data::Normalization::ImageNet), {1, 3, 64, 128}));
     for (int16_t v : s.label.values) labels.push_back(v);
     for (int16_t v : data::boundary_map(s.label).values) edges.push_back(v);
   }

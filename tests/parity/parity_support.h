@@ -9,7 +9,6 @@
 
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -67,7 +66,8 @@ inline double max_abs(const Tensor& t) {
 inline void require_match(const std::string& what, const Tensor& actual, const Tensor& expected,
                           double tolerance) {
   const double e = normalized_error(actual, expected);
-  INFO(what << ": normalized error " << e << " (tolerance " << tolerance << ", max |ref| " << max_abs(expected) << ")");
+  INFO(what << ": normalized error " << e << " (tolerance " << tolerance << ", max |ref| "
+            << max_abs(expected) << ")");
   CHECK(e <= tolerance);
 }
 
@@ -102,8 +102,10 @@ inline int run_if_present(const std::string& file, int argc, char** argv) {
     std::fclose(f);
     return Catch::Session().run(argc, argv);
   }
-  std::printf("skipped: %s not found (PyTorch reference files are made at test time when a python3 "
-              "with torch was found at configure time)\n", path.c_str());
+  std::printf(
+      "skipped: %s not found (PyTorch reference files are made at test time when a python3 "
+      "with torch was found at configure time)\n",
+      path.c_str());
   return 77;
 }
 

@@ -31,12 +31,14 @@ void check_against(const std::string& file, DType dtype, double tol) {
   parity::require_match("loss", loss, ref.tensor("loss"), tol);
   parity::require_gradients_match(net, ref, tol);
   const auto after = parity::section(ref, "buffer_after");
-  for (const auto& [k, t] : net.named_buffers()) parity::require_match("buffer " + k, t, after.at(k), tol);
+  for (const auto& [k, t] : net.named_buffers())
+    parity::require_match("buffer " + k, t, after.at(k), tol);
 }
 
 }  // namespace
 
-TEST_CASE("CIFReNet matches PyTorch in float64: logits, loss, gradients, running statistics", "[parity][cifrenet]") {
+TEST_CASE("CIFReNet matches PyTorch in float64: logits, loss, gradients, running statistics",
+          "[parity][cifrenet]") {
   check_against("cifrenet_f64.safetensors", DType::F64, 1e-9);
 }
 

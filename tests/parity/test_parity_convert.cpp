@@ -6,7 +6,8 @@
 
 using namespace rtseg;
 
-TEST_CASE("a PyTorch training checkpoint converts and loads by name with identical values", "[parity][convert]") {
+TEST_CASE("a PyTorch training checkpoint converts and loads by name with identical values",
+          "[parity][convert]") {
   SafetensorsFile expected = SafetensorsFile::read(parity::reference_path("convert.safetensors"));
   Generator gen(0);
   parity::SmallNet net(gen);

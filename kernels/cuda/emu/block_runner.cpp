@@ -71,7 +71,7 @@ struct Block {
   int exited = 0, at_barrier = 0;
   std::vector<Thread> threads;
   std::vector<Rendezvous> warps;
-  std::deque<int> ready;  // threads to run, in order: not started, or released from a wait
+  std::deque<int> ready;      // threads to run, in order: not started, or released from a wait
   std::vector<Fiber> fibers;  // by thread; the loop fiber is separate
   Fiber loop;
   std::string fault;
@@ -82,14 +82,22 @@ thread_local unsigned char* t_shared = nullptr;
 
 const char* op_name(WarpOp op) {
   switch (op) {
-    case WarpOp::ShflDown: return "__shfl_down_sync";
-    case WarpOp::ShflUp: return "__shfl_up_sync";
-    case WarpOp::ShflXor: return "__shfl_xor_sync";
-    case WarpOp::ShflIdx: return "__shfl_sync";
-    case WarpOp::Ballot: return "__ballot_sync";
-    case WarpOp::All: return "__all_sync";
-    case WarpOp::Any: return "__any_sync";
-    case WarpOp::SyncWarp: return "__syncwarp";
+    case WarpOp::ShflDown:
+      return "__shfl_down_sync";
+    case WarpOp::ShflUp:
+      return "__shfl_up_sync";
+    case WarpOp::ShflXor:
+      return "__shfl_xor_sync";
+    case WarpOp::ShflIdx:
+      return "__shfl_sync";
+    case WarpOp::Ballot:
+      return "__ballot_sync";
+    case WarpOp::All:
+      return "__all_sync";
+    case WarpOp::Any:
+      return "__any_sync";
+    case WarpOp::SyncWarp:
+      return "__syncwarp";
   }
   return "?";
 }
@@ -110,7 +118,8 @@ std::string thread_name(const Block& b, int t) {
 void set_thread_index(const Block& b, int t) {
   const dim3 d = b.config->block;
   const unsigned u = static_cast<unsigned>(t);
-  threadIdx = d.y == 1 && d.z == 1 ? uint3{u, 0, 0} : uint3{u % d.x, (u / d.x) % d.y, u / (d.x * d.y)};
+  threadIdx =
+      d.y == 1 && d.z == 1 ? uint3{u, 0, 0} : uint3{u % d.x, (u / d.x) % d.y, u / (d.x * d.y)};
 }
 
 [[noreturn]] void fault(const Block& b, const std::string& what) {
@@ -369,11 +378,20 @@ void complete(Block& b, Rendezvous& w, int warp) {
     const int segment = l & ~(width - 1);
     int src = l;
     switch (w.op) {
-      case WarpOp::ShflDown: src = l + w.arg[l] < segment + width ? l + w.arg[l] : l; break;
-      case WarpOp::ShflUp: src = l - w.arg[l] >= segment ? l - w.arg[l] : l; break;
-      case WarpOp::ShflXor: src = (l ^ w.arg[l]) < segment + width ? (l ^ w.arg[l]) : l; break;
-      case WarpOp::ShflIdx: src = segment + (w.arg[l] & (width - 1)); break;
-      default: break;
+      case WarpOp::ShflDown:
+        src = l + w.arg[l] < segment + width ? l + w.arg[l] : l;
+        break;
+      case WarpOp::ShflUp:
+        src = l - w.arg[l] >= segment ? l - w.arg[l] : l;
+        break;
+      case WarpOp::ShflXor:
+        src = (l ^ w.arg[l]) < segment + width ? (l ^ w.arg[l]) : l;
+        break;
+      case WarpOp::ShflIdx:
+        src = segment + (w.arg[l] & (width - 1));
+        break;
+      default:
+        break;
     }
     if (src < 0 || src > 31 || !(w.mask & (1u << src))) {
       b.current = warp * 32 + l;
@@ -401,8 +419,8 @@ namespace {
 // Why a warp primitive's call is invalid (the checks of warp_exchange, in order), as a fault.
 // Out of line and cold: the messages stay off the hot path's stack frame.
 [[noreturn, gnu::noinline, gnu::cold]] void warp_call_fault(const Block& b, WarpOp op,
-                                                           unsigned mask, int width,
-                                                           unsigned existing, unsigned exited) {
+                                                            unsigned mask, int width,
+                                                            unsigned existing, unsigned exited) {
   const int t = b.current, warp = t / 32, lane = t % 32;
   const std::string call = std::string(op_name(op)) + " with mask " + hex(mask);
   if (width < 1 || width > 32 || (width & (width - 1))) {
@@ -422,8 +440,8 @@ namespace {
 }
 
 [[noreturn, gnu::noinline, gnu::cold]] void warp_disagreement_fault(const Block& b,
-                                                                    const Rendezvous& w,
-                                                                    WarpOp op, unsigned mask) {
+                                                                    const Rendezvous& w, WarpOp op,
+                                                                    unsigned mask) {
   const int t = b.current;
   fault(b, "lanes of warp " + std::to_string(t / 32) + " disagree: lane " +
                std::to_string(w.first_lane) + " called " + op_name(w.op) + " with mask " +
@@ -480,9 +498,9 @@ void submit(const LaunchConfig& config, std::function<void()> thread_body) {
   }
   if (stream->device != current_device()) {
     set_error(cudaErrorInvalidResourceHandle,
-              std::string(config.kernel) + ": launched into a stream of cuda:" +
-                  std::to_string(stream->device) + " while cuda:" +
-                  std::to_string(current_device()) + " is current");
+              std::string(config.kernel) +
+                  ": launched into a stream of cuda:" + std::to_string(stream->device) +
+                  " while cuda:" + std::to_string(current_device()) + " is current");
     return;
   }
   if (const cudaError_t e = sticky_error(stream->device); e != cudaSuccess) {

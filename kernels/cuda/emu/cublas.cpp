@@ -5,8 +5,8 @@
 #include <set>
 #include <string>
 
-#include "kernels/cuda/emu/runtime_state.h"
 #include "cublas_v2.h"
+#include "kernels/cuda/emu/runtime_state.h"
 
 struct cublasContext {
   int device = 0;
@@ -43,8 +43,8 @@ cublasStatus_t gemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb
   };
   // cuBLAS's documented conditions for CUBLAS_STATUS_INVALID_VALUE.
   if (m < 0 || n < 0 || k < 0 || !op_ok(ta) || !op_ok(tb) ||
-      lda < std::max(1, ta == CUBLAS_OP_N ? m : k) || ldb < std::max(1, tb == CUBLAS_OP_N ? k : n) ||
-      ldc < std::max(1, m) || !alpha || !beta) {
+      lda < std::max(1, ta == CUBLAS_OP_N ? m : k) ||
+      ldb < std::max(1, tb == CUBLAS_OP_N ? k : n) || ldc < std::max(1, m) || !alpha || !beta) {
     return CUBLAS_STATUS_INVALID_VALUE;
   }
   if (m == 0 || n == 0) return CUBLAS_STATUS_SUCCESS;

@@ -54,7 +54,8 @@ FiberStack acquire_stack() {
   void* p = mmap(nullptr, kStackSize + page, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) {
-    std::fprintf(stderr, "rtseg CUDA emulator: cannot map a %zu KiB fiber stack\n", kStackSize >> 10);
+    std::fprintf(stderr, "rtseg CUDA emulator: cannot map a %zu KiB fiber stack\n",
+                 kStackSize >> 10);
     std::abort();
   }
   mprotect(p, page, PROT_NONE);  // overflow faults instead of corrupting a neighbour

@@ -3,8 +3,8 @@
 // the thread's last error, and a device with a kernel fault answers every later call with it.
 #include <chrono>
 #include <climits>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -14,7 +14,7 @@ using namespace rtseg::emu;
 
 namespace {
 
-constexpr size_t kAllocationAlignment = 256;  // what cudaMalloc guarantees
+constexpr size_t kAllocationAlignment = 256;      // what cudaMalloc guarantees
 constexpr unsigned char kFreshMemoryByte = 0xFF;  // NaN in float and double: unwritten data shows
 
 double now_ms() {
@@ -58,9 +58,9 @@ cudaError_t cudaGetDevice(int* device) {
 cudaError_t cudaSetDevice(int device) {
   auto guard = lock();
   if (!valid_device(device)) {
-    return set_error(cudaErrorInvalidDevice,
-                     "cuda:" + std::to_string(device) + " of " +
-                         std::to_string(Runtime::get().devices.size()) + " emulated device(s)");
+    return set_error(cudaErrorInvalidDevice, "cuda:" + std::to_string(device) + " of " +
+                                                 std::to_string(Runtime::get().devices.size()) +
+                                                 " emulated device(s)");
   }
   set_current_device(device);
   return cudaSuccess;
@@ -97,30 +97,58 @@ cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) 
   const cudaError_t status = cudaGetDeviceProperties(&p, device);
   if (status != cudaSuccess) return status;
   switch (attr) {
-    case cudaDevAttrMaxThreadsPerBlock: *value = p.maxThreadsPerBlock; break;
-    case cudaDevAttrMaxBlockDimX: *value = p.maxThreadsDim[0]; break;
-    case cudaDevAttrMaxBlockDimY: *value = p.maxThreadsDim[1]; break;
-    case cudaDevAttrMaxBlockDimZ: *value = p.maxThreadsDim[2]; break;
-    case cudaDevAttrMaxGridDimX: *value = p.maxGridSize[0]; break;
-    case cudaDevAttrMaxGridDimY: *value = p.maxGridSize[1]; break;
-    case cudaDevAttrMaxGridDimZ: *value = p.maxGridSize[2]; break;
-    case cudaDevAttrMaxSharedMemoryPerBlock: *value = static_cast<int>(p.sharedMemPerBlock); break;
-    case cudaDevAttrWarpSize: *value = p.warpSize; break;
-    case cudaDevAttrMultiProcessorCount: *value = p.multiProcessorCount; break;
-    case cudaDevAttrL2CacheSize: *value = p.l2CacheSize; break;
-    case cudaDevAttrComputeCapabilityMajor: *value = p.major; break;
-    case cudaDevAttrComputeCapabilityMinor: *value = p.minor; break;
+    case cudaDevAttrMaxThreadsPerBlock:
+      *value = p.maxThreadsPerBlock;
+      break;
+    case cudaDevAttrMaxBlockDimX:
+      *value = p.maxThreadsDim[0];
+      break;
+    case cudaDevAttrMaxBlockDimY:
+      *value = p.maxThreadsDim[1];
+      break;
+    case cudaDevAttrMaxBlockDimZ:
+      *value = p.maxThreadsDim[2];
+      break;
+    case cudaDevAttrMaxGridDimX:
+      *value = p.maxGridSize[0];
+      break;
+    case cudaDevAttrMaxGridDimY:
+      *value = p.maxGridSize[1];
+      break;
+    case cudaDevAttrMaxGridDimZ:
+      *value = p.maxGridSize[2];
+      break;
+    case cudaDevAttrMaxSharedMemoryPerBlock:
+      *value = static_cast<int>(p.sharedMemPerBlock);
+      break;
+    case cudaDevAttrWarpSize:
+      *value = p.warpSize;
+      break;
+    case cudaDevAttrMultiProcessorCount:
+      *value = p.multiProcessorCount;
+      break;
+    case cudaDevAttrL2CacheSize:
+      *value = p.l2CacheSize;
+      break;
+    case cudaDevAttrComputeCapabilityMajor:
+      *value = p.major;
+      break;
+    case cudaDevAttrComputeCapabilityMinor:
+      *value = p.minor;
+      break;
     case cudaDevAttrMaxSharedMemoryPerBlockOptin:
       *value = static_cast<int>(p.sharedMemPerBlockOptin);
       break;
-    default: return set_error(cudaErrorInvalidValue);
+    default:
+      return set_error(cudaErrorInvalidValue);
   }
   return cudaSuccess;
 }
 
 cudaError_t cudaDeviceSynchronize() {
   auto guard = lock();
-  if (const cudaError_t e = device_ready(); e != cudaSuccess && e != cudaErrorLaunchFailure) return e;
+  if (const cudaError_t e = device_ready(); e != cudaSuccess && e != cudaErrorLaunchFailure)
+    return e;
   drain_device(current_device());
   return set_error(sticky_error(current_device()));
 }
@@ -320,9 +348,9 @@ cudaError_t cudaMalloc(void** ptr, size_t bytes) {
   DeviceState& d = Runtime::get().devices[static_cast<size_t>(current_device())];
   if (bytes == 0) return cudaSuccess;
   if (bytes > d.capacity - d.allocated) {
-    return set_error(cudaErrorMemoryAllocation,
-                     std::to_string(bytes) + " bytes asked, " +
-                         std::to_string(d.capacity - d.allocated) + " free (RTSEG_EMU_MEMORY_MIB)");
+    return set_error(cudaErrorMemoryAllocation, std::to_string(bytes) + " bytes asked, " +
+                                                    std::to_string(d.capacity - d.allocated) +
+                                                    " free (RTSEG_EMU_MEMORY_MIB)");
   }
   void* p = nullptr;
   if (posix_memalign(&p, kAllocationAlignment, bytes) != 0) {

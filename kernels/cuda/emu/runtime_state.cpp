@@ -1,10 +1,10 @@
 #include "kernels/cuda/emu/runtime_state.h"
 
-#include "kernels/cuda/emu/coverage.h"
-
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+
+#include "kernels/cuda/emu/coverage.h"
 
 namespace rtseg::emu {
 

@@ -117,13 +117,15 @@ inline void __syncwarp(unsigned mask = 0xffffffffu) {
 template <typename T>
 T __shfl_down_sync(unsigned mask, T var, unsigned delta, int width = warpSize) {
   using namespace rtseg::emu;
-  return from_bits<T>(warp_exchange(WarpOp::ShflDown, mask, to_bits(var), static_cast<int>(delta), width));
+  return from_bits<T>(
+      warp_exchange(WarpOp::ShflDown, mask, to_bits(var), static_cast<int>(delta), width));
 }
 
 template <typename T>
 T __shfl_up_sync(unsigned mask, T var, unsigned delta, int width = warpSize) {
   using namespace rtseg::emu;
-  return from_bits<T>(warp_exchange(WarpOp::ShflUp, mask, to_bits(var), static_cast<int>(delta), width));
+  return from_bits<T>(
+      warp_exchange(WarpOp::ShflUp, mask, to_bits(var), static_cast<int>(delta), width));
 }
 
 template <typename T>

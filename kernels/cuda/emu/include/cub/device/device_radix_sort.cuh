@@ -20,17 +20,29 @@ cudaError_t radix_sort_keys(void* temp, size_t& temp_bytes, const void* in, void
 template <typename T>
 constexpr SortKey sort_key_of();
 template <>
-constexpr SortKey sort_key_of<float>() { return SortKey::F32; }
+constexpr SortKey sort_key_of<float>() {
+  return SortKey::F32;
+}
 template <>
-constexpr SortKey sort_key_of<double>() { return SortKey::F64; }
+constexpr SortKey sort_key_of<double>() {
+  return SortKey::F64;
+}
 template <>
-constexpr SortKey sort_key_of<int32_t>() { return SortKey::I32; }
+constexpr SortKey sort_key_of<int32_t>() {
+  return SortKey::I32;
+}
 template <>
-constexpr SortKey sort_key_of<uint32_t>() { return SortKey::U32; }
+constexpr SortKey sort_key_of<uint32_t>() {
+  return SortKey::U32;
+}
 template <>
-constexpr SortKey sort_key_of<int64_t>() { return SortKey::I64; }
+constexpr SortKey sort_key_of<int64_t>() {
+  return SortKey::I64;
+}
 template <>
-constexpr SortKey sort_key_of<uint64_t>() { return SortKey::U64; }
+constexpr SortKey sort_key_of<uint64_t>() {
+  return SortKey::U64;
+}
 
 }  // namespace rtseg::emu
 
@@ -44,8 +56,7 @@ struct DeviceRadixSort {
                               cudaStream_t stream = 0) {
     return rtseg::emu::radix_sort_keys(d_temp_storage, temp_storage_bytes, d_keys_in, d_keys_out,
                                        static_cast<int64_t>(num_items),
-                                       rtseg::emu::sort_key_of<KeyT>(), begin_bit, end_bit,
-                                       stream);
+                                       rtseg::emu::sort_key_of<KeyT>(), begin_bit, end_bit, stream);
   }
 };
 
