@@ -3,7 +3,7 @@
 // channel attention computed from stage 6), the Multi-scale Context Integration Module
 // (`multi_scale`: three cascaded DSP blocks summed, plus an 80-channel image-level branch) and the
 // grouped classifier (`final`) with ×8 bilinear upsampling. Parameter names and shapes equal the
-// authors' state_dict (specs/keys/cifrenet_19.tsv).
+// authors' state_dict (tests/data/keys/cifrenet_19.tsv).
 #pragma once
 
 #include <array>

@@ -2,7 +2,7 @@
 // authors' standalone backbone (LightNet's `features.N.conv.K`, same layout as CIFReNet) or from
 // torchvision's mobilenet_v2 (`features.N.conv.0.0` …, whose t = 1 block lacks the expansion
 // conv: CIFReNet's mod2.conv.0/1 then start as an identity). The map reproduces
-// specs/keys/cifrenet_19_backbone_key_map.tsv.
+// tests/data/keys/cifrenet_19_backbone_key_map.tsv.
 #pragma once
 
 #include <string>

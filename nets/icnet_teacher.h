@@ -1,6 +1,6 @@
 // The IC9600 complexity teacher, ICNet (specs/ICFRNET.md §2), with the authors' state_dict keys
-// (specs/keys/ic9600_icnet.tsv: 246 entries, 20,328,074 parameters), so that their ck.pth, once
-// converted by tools/convert_checkpoint.py, loads strictly by name.
+// (tests/data/keys/ic9600_icnet.tsv: 246 entries, 20,328,074 parameters), so that their ck.pth,
+// once converted by tools/convert_checkpoint.py, loads strictly by name.
 //
 // Input: N×3×S×S, ImageNet-normalised, S = 512 (the authors' model accepts nothing else; rtseg
 // also accepts other multiples of 64, see below, for tests).

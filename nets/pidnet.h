@@ -4,7 +4,7 @@
 // (layer3_d..layer5_d, fed by diff3/diff4 from I) — fused by Light-Bag into final_layer. The
 // training graph (the authors' augment = True) adds seghead_p on P3' and seghead_d on D4'.
 // Parameter names, shapes and registration order equal the authors' state_dict
-// (specs/keys/pidnet_s_{infer,train}_19.tsv).
+// (tests/data/keys/pidnet_s_{infer,train}_19.tsv).
 //
 // What forward(x) returns: the main logits at 1/8 resolution, N × classes × ⌈⌈⌈H/2⌉/2⌉/2⌉ × (same
 // for W), in both graphs — what the authors' inference graph returns and what their FPS protocol

@@ -1,5 +1,5 @@
-// Helpers for the whole-net tests: the reference state_dict key lists of specs/keys
-// (name<TAB>shape<TAB>kind per line, see specs/keys/README.md), non-trivial BN statistics, and
+// Helpers for the whole-net tests: the reference state_dict key lists of tests/data/keys
+// (name<TAB>shape<TAB>kind per line, see its README.md), non-trivial BN statistics, and
 // per-parameter gradient magnitudes.
 #pragma once
 
@@ -22,9 +22,9 @@ struct KeyLine {
   std::string name, shape, kind;  // shape "32,3,3,3" ("" for a scalar); kind "param" or "buffer"
 };
 
-// The lines of specs/keys/<file>; empty when the file is not there.
+// The lines of tests/data/keys/<file>.
 inline std::vector<KeyLine> read_key_list(const std::string& file) {
-  std::ifstream in(std::string(RTSEG_SOURCE_DIR) + "/../shared/specs/keys/" + file);
+  std::ifstream in(std::string(RTSEG_SOURCE_DIR) + "/tests/data/keys/" + file);
   std::vector<KeyLine> out;
   std::string line;
   while (std::getline(in, line)) {

@@ -1,6 +1,6 @@
 """PIDNet (variant S by default) in PyTorch, written from specs/PIDNET_S.md (the reference for
 rtseg's parity tests). Module names and registration order reproduce the authors' state_dict keys
-(specs/keys/pidnet_s_{infer,train}_19.tsv).
+(tests/data/keys/pidnet_s_{infer,train}_19.tsv).
 
 Like the authors' code, the ReLUs at the entries of layer4_ and layer5_d run in place, so the
 saved tensors the auxiliary heads read (P3' and D4') are rectified too: rtseg makes that explicit,
