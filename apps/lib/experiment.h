@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "apps/lib/config.h"
+#include "optim/sgd.h"
 
 namespace rtseg::app {
 
@@ -18,12 +19,15 @@ const std::vector<KeySpec>& experiment_schema();
 // Every key at its default; then `path` (if not empty) and the KEY=VALUE overrides in order.
 Config load_experiment_config(const std::string& path, const std::vector<std::string>& overrides);
 
+// The typed view of a config. Members start zeroed: the defaults are the schema's, and one table
+// in experiment.cpp binds each key to its member (name, default, help, range), so a new setting
+// is one row there and one member here.
 struct ModelSettings {
-  std::string name;     // registry name (nets/registry.h)
-  int64_t classes = 0;  // 0: the dataset's
-  std::string variant;  // NetOptions::dataset: dataset-specific structure (CIFReNet's dilations)
-  std::string weights;  // safetensors to start from, loaded by name ("" = none)
-  bool weights_partial = false;  // load what fits of `weights` instead of requiring all of it
+  std::string name;        // registry name (nets/registry.h)
+  int64_t classes{};       // 0: the dataset's
+  std::string variant;     // NetOptions::dataset: dataset-specific structure (CIFReNet's dilations)
+  std::string weights;     // safetensors to start from, loaded by name ("" = none)
+  bool weights_partial{};  // load what fits of `weights` instead of requiring all of it
 };
 
 struct DataSettings {
@@ -31,45 +35,44 @@ struct DataSettings {
   std::string root;
   std::string train_split, val_split;
   std::string class_file, label_format, remap_file;  // list datasets
-  int64_t ignore_index = 255;                        // list datasets
-  int64_t synthetic_train_samples = 0, synthetic_val_samples = 0;
+  int64_t ignore_index{};                            // list datasets
+  int64_t synthetic_train_samples{}, synthetic_val_samples{};
   std::vector<int64_t> synthetic_size;  // [h, w]
   std::vector<int64_t> train_resize;    // [h, w] or empty
   std::string augment;                  // none, flip, cifrenet, pidnet
   std::vector<int64_t> crop;            // [h, w] or empty
-  int64_t base_size = 0;                // pidnet multi-scale: long side at scale 1
-  int64_t boundary_frame = 0;           // pidnet edge maps: cleared border (Cityscapes 6)
-  int64_t rotate_label_fill = 255;      // cifrenet rotation: label of the empty corners
+  int64_t base_size{};                  // pidnet multi-scale: long side at scale 1
+  int64_t boundary_frame{};             // pidnet edge maps: cleared border (Cityscapes 6)
+  int64_t rotate_label_fill{};          // cifrenet rotation: label of the empty corners
   std::vector<int64_t> eval_size;       // [h, w] or empty (native)
   std::string normalization;            // imagenet, cifrenet_bgr, unit
-  int64_t workers = 2;
+  int64_t workers{};
 };
 
 struct TrainSettings {
   std::string device;  // auto, cpu, cuda, cuda:N
-  int64_t batch_size = 1;
-  int64_t iterations = 0, epochs = 0, schedule_epochs = 0;
-  double lr = 0, momentum = 0, weight_decay = 0;
-  bool nesterov = false;
-  double poly_power = 0.9;
-  int64_t warmup_iters = 0;
-  double warmup_ratio = 0.1;
+  int64_t batch_size{};
+  int64_t iterations{}, epochs{}, schedule_epochs{};
+  SgdHyper sgd;  // train.lr, train.momentum, train.weight_decay, train.nesterov
+  double poly_power{};
+  int64_t warmup_iters{};
+  double warmup_ratio{};
   std::string loss;          // registered loss name (losses.h)
   std::string ce_reduction;  // mean (PyTorch's weighted mean) or all_pixels (Σ w·nll / #pixels)
   std::vector<double> class_weights;
-  double class_weight_prob = 1.0;
-  double ohem_thresh = 0.9;
-  int64_t ohem_keep = 131072;
+  double class_weight_prob{};
+  double ohem_thresh{};
+  int64_t ohem_keep{};
   std::string complexity_source;  // icfrnet: teacher, precomputed or proxy
   std::string complexity_dir, teacher_weights;
-  int64_t seed = 0;
-  int64_t log_interval = 10, val_interval = 0, checkpoint_interval = 0;
+  int64_t seed{};
+  int64_t log_interval{}, val_interval{}, checkpoint_interval{};
 };
 
 struct EvalSettings {
-  int64_t batch_size = 1;
-  bool flip = false;
-  int64_t max_samples = 0;
+  int64_t batch_size{};
+  bool flip{};
+  int64_t max_samples{};
 };
 
 struct Experiment {

@@ -167,12 +167,7 @@ void Run::setup() {
   schedule_.power = exp_.train.poly_power;
   schedule_.warmup_iters = exp_.train.warmup_iters;
   schedule_.warmup_ratio = exp_.train.warmup_ratio;
-  SgdHyper hyper;
-  hyper.lr = exp_.train.lr;
-  hyper.momentum = exp_.train.momentum;
-  hyper.weight_decay = exp_.train.weight_decay;
-  hyper.nesterov = exp_.train.nesterov;
-  optimizer_ = std::make_unique<SGD>(net_->parameters(), hyper);
+  optimizer_ = std::make_unique<SGD>(net_->parameters(), exp_.train.sgd);
 
   generators_ = model_generators(*net_);
   for (const auto& g : loss_->generators()) generators_.push_back(g);
