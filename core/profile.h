@@ -10,7 +10,8 @@ namespace rtseg {
 
 class Tensor;
 
-// What an op did, in the units the counting conventions of specs/COUNTS.md need.
+// What an op did, in the units the counting conventions need (docs/counts.md, "Counting
+// conventions").
 struct OpCost {
   enum class Kind { Conv, Linear, BatchNorm, PReLU, LeakyReLU, AvgPool, AdaptiveAvgPool };
   Kind kind;

@@ -1,5 +1,6 @@
 // PIDNet's boundary (edge) ground truth without OpenCV: the label-difference rule of
-// specs/PIDNET_S.md §4, which agrees with the authors' Canny recipe on ~99% of CamVid pixels.
+// docs/pidnet-s.md, "Boundary ground truth", which agrees with the authors' Canny recipe on ~99% of
+// CamVid pixels.
 //  1. seed(x, y) = 1 where label(x, y) differs from its right neighbour label(x+1, y) or its lower
 //     neighbour label(x, y+1) (the ignore value counts as a label, as it does for Canny);
 //  2. with frame > 0 (Cityscapes: 6) seeds within `frame` pixels of any border are cleared;

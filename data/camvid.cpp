@@ -17,7 +17,7 @@ DatasetInfo camvid_segnet_info() {
   info.name = "camvid";
   info.class_names = {"sky",  "building", "pole", "road",       "sidewalk", "tree",
                       "sign", "fence",    "car",  "pedestrian", "bicyclist"};
-  // The colours commonly used to draw the SegNet labels (the shared data's README).
+  // The colours commonly used to draw the SegNet labels (docs/datasets.md, "SegNet version").
   info.palette = {{128, 128, 128}, {128, 0, 0},   {192, 192, 128}, {128, 64, 128},
                   {60, 40, 222},   {128, 128, 0}, {192, 128, 128}, {64, 64, 128},
                   {64, 0, 128},    {64, 64, 0},   {0, 128, 192}};

@@ -1,4 +1,4 @@
-// CamVid, both circulating versions (specs/DATASETS.md):
+// CamVid, both circulating versions (docs/datasets.md, "CamVid"):
 //  - SegNet version (480×360, what ../shared/data/camvid holds): gray PNG labels whose value is
 //    the class in the order sky, building, pole, road, sidewalk, tree, sign/symbol, fence, car,
 //    pedestrian, bicyclist; value 11 (unlabelled) becomes the ignore value 255.

@@ -1,4 +1,4 @@
-// Cityscapes fine annotations (specs/DATASETS.md): images
+// Cityscapes fine annotations (docs/datasets.md, "Cityscapes"): images
 // leftImg8bit/<split>/<city>/<city>_<seq>_<frame>_leftImg8bit.png and labels
 // gtFine/<split>/<city>/<city>_<seq>_<frame>_gtFine_labelIds.png. The loader maps the 34 label ids
 // to the 19 train ids itself (*_labelTrainIds.png is not shipped); every other id → 255.

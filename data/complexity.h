@@ -1,5 +1,5 @@
 // Sources of the per-pixel image-complexity pseudo-labels ICFRNet learns from
-// (specs/ICFRNET.md §2, §6 #10), chosen by name in the config:
+// (docs/icfrnet.md, "Pseudo-labels" and "Open choices" #10), chosen by name in the config:
 //
 //  "teacher"     — the IC9600 ICNet run online on every augmented, normalised training crop
 //                  (nets/icnet_teacher.h: teacher_complexity). The data layer does not link the

@@ -1,6 +1,6 @@
-// Helen face parsing (Smith et al. CVPR 2013, specs/DATASETS.md), layout of
-// SmithCVPR2013_dataset_resized/: images/<id>.jpg, labels/<id>/<id>_lbl00.png … _lbl10.png (11
-// gray probability maps, 0..255), and the split files exemplars.txt (train), tuning.txt (val),
+// Helen face parsing (Smith et al. CVPR 2013, docs/datasets.md, "Helen"), layout of
+// SmithCVPR2013_dataset_resized/: images/<id>.jpg, labels/<id>/<id>_lbl00.png … _lbl10.png (11 gray
+// probability maps, 0..255), and the split files exemplars.txt (train), tuning.txt (val),
 // testing.txt (test) with `index , imageid` lines. The hard label is the argmax over the 11 maps;
 // ties go to the lower class (as numpy's argmax), so an all-zero pixel is background.
 #pragma once

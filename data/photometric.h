@@ -1,7 +1,8 @@
 // Colour operations on 8-bit RGB images with the exact semantics of the libraries the papers
 // used, and the conversion of an image to the normalised float CHW layout nets consume.
 //
-// CIFReNet's jitter (torchvision functional on PIL images, specs/CIFRENET.md §7):
+// CIFReNet's jitter, as torchvision's functional ops do it on PIL images (docs/cifrenet.md,
+// "Training recipe of the authors' code"):
 //  - gamma γ:        v → floor(255.999 · (v/255)^γ)                     (torchvision adjust_gamma)
 //  - saturation f:   blend(gray, image, f), gray = PIL luma (19595R + 38470G + 7471B + 2^15) >> 16
 //  - contrast f:     blend(mean, image, f), mean = round(mean luma of the image)

@@ -1,5 +1,6 @@
 // Training augmentation: random transforms drawing from an explicit rtseg::Generator, composed
-// into a Pipeline, plus the recipes of the papers (specs/PIDNET_S.md §5, specs/CIFRENET.md §7).
+// into a Pipeline, plus the recipes of the papers (docs/pidnet-s.md, "Data pipeline";
+// docs/cifrenet.md, "Training recipe of the authors' code").
 // Each random step draws its numbers in a fixed order, so one Generator state gives one result.
 // The deterministic building blocks (resize, pad, crop, flip, rotate, colour, boundary) are in
 // geometry.h, photometric.h and boundary.h.

@@ -1,4 +1,4 @@
-// CIFReNet (Jiang et al., TIP 2020) exactly as specs/CIFRENET.md describes the authors' code:
+// CIFReNet (Jiang et al., TIP 2020) exactly as the authors' code builds it (docs/cifrenet.md):
 // MobileNetV2 at output stride 8 (mod1…mod8), the Long-skip Refinement Module (LRM + the sigmoid
 // channel attention computed from stage 6), the Multi-scale Context Integration Module
 // (`multi_scale`: three cascaded DSP blocks summed, plus an 80-channel image-level branch) and the
@@ -22,7 +22,7 @@ struct CifreNetConfig {
   int64_t num_classes = 19;
   DspDilations dsp_dilations{{{1, 2, 3, 5}, {7, 9, 11, 13}, {17, 19, 21, 23}}};
   double dropout = 0.2;
-  bool align_corners = true;  // the final ×8 logit upsampling (specs/CIFRENET.md ambiguity 6)
+  bool align_corners = true;  // the final ×8 logit upsampling (docs/cifrenet.md, "Conventions")
   uint64_t seed = 0;          // initialisation and dropout
 
   // The DSP dilations of the papers' three datasets.

@@ -1,7 +1,7 @@
-// CIFReNet's Dense Semantic Pyramid block (specs/CIFRENET.md §4.1), children named as the
-// authors' checkpoints: `down` (grouped 1×1 reduce + BN-PReLU), `pool` (global pool → 1×1 conv
-// with bias → BN, broadcast back), `branch_1..4` (dilated depthwise → BN-PReLU → 1×1 → BN) and
-// `module_act` (PReLU over the output channels). Output = PReLU(shuffle(concat) + input).
+// CIFReNet's Dense Semantic Pyramid block (docs/cifrenet.md, "Dense Semantic Pyramid"), children
+// named as the authors' checkpoints: `down` (grouped 1×1 reduce + BN-PReLU), `pool` (global pool →
+// 1×1 conv with bias → BN, broadcast back), `branch_1..4` (dilated depthwise → BN-PReLU → 1×1 → BN)
+// and `module_act` (PReLU over the output channels). Output = PReLU(shuffle(concat) + input).
 #pragma once
 
 #include <array>

@@ -1,11 +1,12 @@
-// ICFRNet's image-complexity objective (specs/ICFRNET.md §3) and the full ICFRNet loss.
+// ICFRNet's image-complexity objective (docs/icfrnet.md, "IC loss") and the full ICFRNet loss
+// ("Full loss").
 //
 // IC loss: the IC head's logit map L (1/8 resolution) is upsampled bilinearly to the size of the
 // teacher's map and then squashed, Î_c = sigmoid(resize(L)) ("upsample-then-sigmoid", as the
 // authors' follow-up ICTNet does it); with the teacher map I_c (detached):
 //   L_IC = a · MSE(Î_c, I_c) + b · T² · KL(softmax(vec(I_c)/T) ‖ softmax(vec(Î_c)/T)),
 // softmax over the H×W positions of each image, KL summed and divided by the batch size,
-// T = 0.6, a = 1, b = 10 by default (ICTNet's paper λ3, λ4; see ICFRNET.md §6 #8).
+// T = 0.6, a = 1, b = 10 by default (ICTNet's paper λ3, λ4; docs/icfrnet.md, "Open choices" #8).
 //
 // ICFRNet loss: segmentation_weight · L_PIDNet + ic_weight · L_IC (+ an optional ablation term,
 // the complexity-weighted CE below). Terms are returned already weighted, so they add up to the
@@ -64,7 +65,7 @@ Tensor complexity_weighted_cross_entropy(const Tensor& logits, const Tensor& lab
                                          int64_t ignore_index = 255);
 
 struct IcfrnetLossOptions {
-  PidnetLossOptions segmentation;  // PIDNet's terms, unchanged (ICFRNET.md §3)
+  PidnetLossOptions segmentation;  // PIDNet's terms, unchanged (docs/icfrnet.md, "Full loss")
   IcLossOptions ic;
   double segmentation_weight = 1.0;  // the segmentation / IC balance
   double ic_weight = 1.0;            // 0 drops the IC term (the IC logits may then be undefined)

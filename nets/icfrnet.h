@@ -1,5 +1,5 @@
-// ICFRNet (Zhang et al., arXiv 2408.13771) as reconstructed in specs/ICFRNET.md, variant A by
-// default: PIDNet-S plus
+// ICFRNet (Zhang et al., arXiv 2408.13771) as reconstructed in docs/icfrnet.md ("Architecture",
+// "ICGA"), variant A by default: PIDNet-S plus
 //  - an IC branch `ic_layer`: two BasicBlocks 64→64 at 1/8 on the shared feature X8 (the make-layer
 //    rule: the first ends with ReLU, the second linearly), giving the complexity feature Z;
 //  - an IC head `ic_head`: ReLU → 3×3 conv 64→1 (bias) → BN(1), the complexity logit L at 1/8;
@@ -10,10 +10,10 @@
 // (`ic_layer.{0,1}.*`, `ic_head.{conv,bn}.*`, `icga_p.conv.*`, `icga_d.conv.*`: 35 entries,
 // 149,737 parameters for 19 classes).
 //
-// The open choices #2–#7 of specs/ICFRNET.md §6 are options of IcfrNetConfig; the defaults are
-// variant A. forward(x) returns the main logits at 1/8 as PIDNet's does (the IC branch, IC head and
-// ICGA all run: they are part of the graph ICFRNet's counts describe); forward_outputs(x) also
-// returns the IC logit and the full-resolution complexity map.
+// The open choices #2–#7 of docs/icfrnet.md, "Open choices", are options of IcfrNetConfig; the
+// defaults are variant A. forward(x) returns the main logits at 1/8 as PIDNet's does (the IC
+// branch, IC head and ICGA all run: they are part of the graph ICFRNet's counts describe);
+// forward_outputs(x) also returns the IC logit and the full-resolution complexity map.
 #pragma once
 
 #include <memory>

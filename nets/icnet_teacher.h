@@ -1,6 +1,6 @@
-// The IC9600 complexity teacher, ICNet (specs/ICFRNET.md §2), with the authors' state_dict keys
-// (tests/data/keys/ic9600_icnet.tsv: 246 entries, 20,328,074 parameters), so that their ck.pth,
-// once converted by tools/convert_checkpoint.py, loads strictly by name.
+// The IC9600 complexity teacher, ICNet (docs/icfrnet.md, "IC9600 teacher"), with the authors'
+// state_dict keys (tests/data/keys/ic9600_icnet.tsv: 246 entries, 20,328,074 parameters), so that
+// their ck.pth, once converted by tools/convert_checkpoint.py, loads strictly by name.
 //
 // Input: N×3×S×S, ImageNet-normalised, S = 512 (the authors' model accepts nothing else; rtseg
 // also accepts other multiples of 64, see below, for tests).
@@ -24,8 +24,8 @@
 // and parameter count do not depend on S, so tests can run the real geometry at a smaller size.
 //
 // Cost at 512×512: 18.41 G conv-MACs for the map (forward), 28.34 G with the score head too
-// (forward_with_score; the figure of specs/COUNTS.md). The SLAM MLPs cost ~0.5 G per image at
-// any S. A CPU forward at 512 took 4.5 s here (2 shared cores), 1.6 s at 256.
+// (forward_with_score; the figure of docs/counts.md, "IC9600 ICNet teacher"). The SLAM MLPs cost
+// ~0.5 G per image at any S. A CPU forward at 512 took 4.5 s here (2 shared cores), 1.6 s at 256.
 #pragma once
 
 #include <memory>
@@ -144,11 +144,11 @@ class IcnetTeacher : public Module {
   IcnetTeacherOptions options_;
 };
 
-// Frozen use as the pseudo-label generator (ICFRNET.md §2, as the authors' training code does
-// it): the N×3×H×W normalised training crops are resized to S×S (bilinear, align_corners =
-// False; the aspect ratio is not kept), the teacher runs in eval mode without gradients, and the
-// maps are resized back to H×W (bilinear, align_corners = False). Returns a detached N×1×H×W map
-// in (0, 1); the teacher's training flag is restored afterwards.
+// Frozen use as the pseudo-label generator (docs/icfrnet.md, "Pseudo-labels", as the authors'
+// training code does it): the N×3×H×W normalised training crops are resized to S×S (bilinear,
+// align_corners = False; the aspect ratio is not kept), the teacher runs in eval mode without
+// gradients, and the maps are resized back to H×W (bilinear, align_corners = False). Returns a
+// detached N×1×H×W map in (0, 1); the teacher's training flag is restored afterwards.
 Tensor teacher_complexity(IcnetTeacher& teacher, const Tensor& crops);
 
 }  // namespace rtseg

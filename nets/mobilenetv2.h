@@ -1,6 +1,6 @@
-// MobileNetV2 pieces as CIFReNet's backbone builds them (specs/CIFRENET.md §2): the inverted
-// residual block keeps its 1×1 expansion conv even when t = 1, and dilated stages apply their
-// dilation to every block, the first included.
+// MobileNetV2 pieces as CIFReNet's backbone builds them (docs/cifrenet.md, "MobileNetV2 backbone"):
+// the inverted residual block keeps its 1×1 expansion conv even when t = 1, and dilated stages
+// apply their dilation to every block, the first included.
 #pragma once
 
 #include <memory>

@@ -1,6 +1,6 @@
-// PIDNet's Parallel Aggregation Pyramid Pooling Module (specs/PIDNET_S.md §2), children named as
-// the authors' checkpoints: scale1..scale3 {0: avg pool, 1: BN, 2: ReLU, 3: 1×1 conv}, scale4
-// {0: global pool, 1: BN, 2: ReLU, 3: 1×1 conv}, scale0 {0: BN, 1: ReLU, 2: 1×1 conv},
+// PIDNet's Parallel Aggregation Pyramid Pooling Module (docs/pidnet-s.md, "PAPPM"), children
+// named as the authors' checkpoints: scale1..scale3 {0: avg pool, 1: BN, 2: ReLU, 3: 1×1 conv},
+// scale4 {0: global pool, 1: BN, 2: ReLU, 3: 1×1 conv}, scale0 {0: BN, 1: ReLU, 2: 1×1 conv},
 // scale_process {0: BN, 1: ReLU, 2: 3×3 conv, groups 4}, compression and shortcut
 // {0: BN, 1: ReLU, 2: 1×1 conv}. All convs are bias-free.
 #pragma once

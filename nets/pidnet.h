@@ -1,9 +1,9 @@
-// PIDNet (Xu et al., CVPR 2023), variant S by default, exactly as specs/PIDNET_S.md §3 describes
-// the authors' code: a shared stem (conv1, layer1, layer2) to the 1/8 feature X8, then three
-// branches — P (layer3_, layer4_, layer5_, fed by PagFM from I), I (layer3..layer5 + PAPPM) and D
-// (layer3_d..layer5_d, fed by diff3/diff4 from I) — fused by Light-Bag into final_layer. The
-// training graph (the authors' augment = True) adds seghead_p on P3' and seghead_d on D4'.
-// Parameter names, shapes and registration order equal the authors' state_dict
+// PIDNet (Xu et al., CVPR 2023), variant S by default, exactly as docs/pidnet-s.md describes the
+// authors' code ("Forward graph"): a shared stem (conv1, layer1, layer2) to the 1/8 feature X8,
+// then three branches — P (layer3_, layer4_, layer5_, fed by PagFM from I), I (layer3..layer5 +
+// PAPPM) and D (layer3_d..layer5_d, fed by diff3/diff4 from I) — fused by Light-Bag into
+// final_layer. The training graph (the authors' augment = True) adds seghead_p on P3' and seghead_d
+// on D4'. Parameter names, shapes and registration order equal the authors' state_dict
 // (tests/data/keys/pidnet_s_{infer,train}_19.tsv).
 //
 // What forward(x) returns: the main logits at 1/8 resolution, N × classes × ⌈⌈⌈H/2⌉/2⌉/2⌉ × (same

@@ -1,7 +1,7 @@
-// The residual blocks, layer builders and segmentation head of PIDNet (specs/PIDNET_S.md §2),
-// with the authors' child names (conv1, bn1, ..., downsample.{0,1}) so that their checkpoints
-// load by name. In namespace rtseg::pidnet: other nets (the IC9600 teacher's ResNet-18) have
-// blocks of the same names but other rules.
+// The residual blocks, layer builders and segmentation head of PIDNet (docs/pidnet-s.md,
+// "Building blocks"), with the authors' child names (conv1, bn1, ..., downsample.{0,1}) so that
+// their checkpoints load by name. In namespace rtseg::pidnet: other nets (the IC9600 teacher's
+// ResNet-18) have blocks of the same names but other rules.
 #pragma once
 
 #include <memory>

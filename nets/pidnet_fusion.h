@@ -1,4 +1,5 @@
-// PIDNet's two fusion modules (specs/PIDNET_S.md §2), children named as the authors' checkpoints.
+// PIDNet's two fusion modules (docs/pidnet-s.md, "PagFM" and "Light-Bag"), children named as
+// the authors' checkpoints.
 //
 // PagFM (pixel-attention-guided fusion of the P branch with the compressed I branch; the
 // after_relu = False, with_channel = False form PIDNet uses): q = f_y(y) resized to x, k = f_x(x),

@@ -1,6 +1,6 @@
-// PIDNet's training objective (specs/PIDNET_S.md §4), computed from the training graph's three
-// head outputs [P-aux logits, main logits, boundary logits] (1/8 resolution, or any size), the
-// label map and the boundary ground truth:
+// PIDNet's training objective (docs/pidnet-s.md, "Training loss"), computed from the training
+// graph's three head outputs [P-aux logits, main logits, boundary logits] (1/8 resolution, or any
+// size), the label map and the boundary ground truth:
 //
 //   every head is first resized to the label size (bilinear, align_corners = True);
 //   aux               = 0.4 × CE(P-aux), in the authors' form Σ w_y·nll / (N·H·W) over all pixels

@@ -45,7 +45,7 @@ const std::vector<NetInfo>& registered_nets() {
        },
        8, true, 32},
       {"icfrnet",
-       "ICFRNet (PIDNet-S + IC branch, IC head, ICGA on P5/D5; variant A of specs/ICFRNET.md), "
+       "ICFRNet (PIDNet-S + IC branch, IC head, ICGA on P5/D5; variant A of docs/icfrnet.md), "
        "2024",
        [](const NetOptions& o) {
          IcfrNetConfig c;

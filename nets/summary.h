@@ -1,7 +1,7 @@
 // Model summary: parameters and multiply-accumulates per module under the three counting
-// conventions of specs/COUNTS.md (conv-only, thop-2021, thop-2022), and each module's output
-// shape, from one eval-mode forward at the given input size. Convolutions run shapes-only (no
-// arithmetic), so a summary at 1024×2048 takes a moment even on a CPU.
+// conventions of docs/counts.md, "Counting conventions" (conv-only, thop-2021, thop-2022), and each
+// module's output shape, from one eval-mode forward at the given input size. Convolutions run
+// shapes-only (no arithmetic), so a summary at 1024×2048 takes a moment even on a CPU.
 #pragma once
 
 #include <string>

@@ -73,7 +73,7 @@ TEST_CASE("CIFReNet MACs match the reference counts within 0.1%", "[cifrenet][su
     int64_t h, w;
     double conv, thop2021, thop2022;
   };
-  // specs/COUNTS.md, 19 classes.
+  // docs/counts.md, "CIFReNet", 19 classes.
   const std::vector<Case> cases = {{360, 640, 7.118e9, 7.295e9, 7.457e9},
                                    {512, 1024, 16.197e9, 16.600e9, 16.968e9}};
   CifreNet net(CifreNetConfig{});
@@ -86,7 +86,7 @@ TEST_CASE("CIFReNet MACs match the reference counts within 0.1%", "[cifrenet][su
     REQUIRE(s.total().macs.thop2022 == Approx(c.thop2022).epsilon(1e-3));
     REQUIRE(s.total().output == Shape{1, 19, c.h, c.w});
   }
-  // Per-part conv-GMACs at 360×640 (COUNTS.md): stage 6 = mod7, the heaviest.
+  // Per-part conv-GMACs at 360×640 (docs/counts.md, "CIFReNet"): stage 6 = mod7, the heaviest.
   const ModelSummary s = summarize(net, {1, 3, 360, 640});
   for (const ModuleSummary& m : s.modules) {
     if (m.path == "mod7") REQUIRE(m.macs.conv == Approx(2.824e9).epsilon(2e-3));

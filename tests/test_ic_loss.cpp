@@ -1,7 +1,7 @@
-// ICFRNet's IC loss and full objective (nets/ic_loss.h, specs/ICFRNET.md §3): MSE and
-// temperature-KL terms by hand, the a/b/T options, batchmean, upsample-then-sigmoid, the teacher
-// held constant, the complexity-weighted CE ablation by hand, the ICFRNet total and its parts,
-// finite-difference gradients in float64, bad inputs.
+// ICFRNet's IC loss and full objective (nets/ic_loss.h; docs/icfrnet.md, "IC loss" and
+// "Full loss"): MSE and temperature-KL terms by hand, the a/b/T options, batchmean,
+// upsample-then-sigmoid, the teacher held constant, the complexity-weighted CE ablation by hand,
+// the ICFRNet total and its parts, finite-difference gradients in float64, bad inputs.
 #include <cmath>
 #include <utility>
 

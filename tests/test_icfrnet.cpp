@@ -1,7 +1,7 @@
-// ICFRNet (variant A of specs/ICFRNET.md and the options #2–#7): PIDNet-S's keys unchanged and
-// first, ICFRNet's 35 own keys after them, exact parameter counts and MACs of COUNTS.md and
-// ICFRNET.md §5, output shapes at odd sizes, what the ICGA gates do, gradients reaching every
-// parameter and the registry entry. PyTorch parity: tests/parity.
+// ICFRNet (variant A of docs/icfrnet.md and "Open choices" #2–#7): PIDNet-S's keys unchanged and
+// first, ICFRNet's 35 own keys after them, exact parameter counts and MACs of docs/counts.md and
+// docs/icfrnet.md, "Counts", output shapes at odd sizes, what the ICGA gates do, gradients
+// reaching every parameter and the registry entry. PyTorch parity: tests/parity.
 #include <cmath>
 #include <set>
 
@@ -35,7 +35,7 @@ void add_bn(std::vector<KeyLine>& keys, const std::string& prefix, const std::st
   keys.push_back({prefix + ".num_batches_tracked", "", "buffer"});
 }
 
-// ICFRNET.md §1 "Parameter names": the keys ICFRNet adds after PIDNet-S's.
+// docs/icfrnet.md, "Parameter names": the keys ICFRNet adds after PIDNet-S's.
 std::vector<KeyLine> icfrnet_own_keys() {
   std::vector<KeyLine> keys;
   for (const std::string b : {"ic_layer.0", "ic_layer.1"}) {
@@ -93,7 +93,7 @@ IcfrNetConfig variant(char v) {
   return c;
 }
 
-// ICFRNET.md §5 gives two decimals: within 0.006 G.
+// docs/icfrnet.md, "Counts", gives two decimals: within 0.006 G.
 void require_variant_macs(char v, double conv, double thop2021, double thop2022) {
   IcfrNet net(variant(v));
   const ModelSummary s = summarize(net, {1, 3, 1024, 2048});
@@ -104,7 +104,7 @@ void require_variant_macs(char v, double conv, double thop2021, double thop2022)
 
 }  // namespace
 
-TEST_CASE("ICFRNet parameter counts match COUNTS.md for variant A", "[icfrnet]") {
+TEST_CASE("ICFRNet parameter counts match docs/counts.md for variant A", "[icfrnet]") {
   REQUIRE(IcfrNet(a_config(false)).num_parameters() == 7775452);
   IcfrNet train(a_config(true));
   REQUIRE(train.num_parameters() == 7870672);
@@ -117,7 +117,7 @@ TEST_CASE("ICFRNet parameter counts match COUNTS.md for variant A", "[icfrnet]")
           7775452 - 8 * 129);  // CamVid: 8 fewer classes
 }
 
-TEST_CASE("ICFRNet parameter counts of the variants B–E (ICFRNET.md §5)", "[icfrnet]") {
+TEST_CASE("ICFRNet parameter counts of the variants B–E (docs/icfrnet.md, Counts)", "[icfrnet]") {
   REQUIRE(IcfrNet(variant('B')).num_parameters() == 7849114);
   IcfrNetConfig b = variant('B');
   b.pidnet.training_graph = true;
@@ -156,7 +156,7 @@ void require_a_counts(bool train, int64_t params, double conv, double thop2021, 
 
 }  // namespace
 
-// specs/COUNTS.md, variant A, 19 classes.
+// docs/counts.md, "ICFRNet": variant A, 19 classes.
 TEST_CASE("ICFRNet inference graph: MACs at 1024×2048 within 0.1% of the reference",
           "[icfrnet][summary]") {
   require_a_counts(false, 7775452, 52.084e9, 52.390e9, 52.652e9);
@@ -167,20 +167,21 @@ TEST_CASE("ICFRNet training graph: MACs at 1024×2048 within 0.1% (the paper's 7
   require_a_counts(true, 7870672, 55.185e9, 55.510e9, 55.791e9);
 }
 
-TEST_CASE("ICFRNet variant B (segmenthead IC head): MACs of ICFRNET.md §5", "[icfrnet][summary]") {
+TEST_CASE("ICFRNet variant B (segmenthead IC head): MACs of docs/icfrnet.md",
+          "[icfrnet][summary]") {
   require_variant_macs('B', 54.49e9, 54.80e9, 55.08e9);
 }
 
-TEST_CASE("ICFRNet variant C (ICGA after stages 3 and 4): MACs of ICFRNET.md §5",
+TEST_CASE("ICFRNet variant C (ICGA after stages 3 and 4): MACs of docs/icfrnet.md",
           "[icfrnet][summary]") {
   require_variant_macs('C', 52.12e9, 52.43e9, 52.69e9);
 }
 
-TEST_CASE("ICFRNet variant D (7×7 ICGA): MACs of ICFRNET.md §5", "[icfrnet][summary]") {
+TEST_CASE("ICFRNet variant D (7×7 ICGA): MACs of docs/icfrnet.md", "[icfrnet][summary]") {
   require_variant_macs('D', 52.26e9, 52.56e9, 52.83e9);
 }
 
-TEST_CASE("ICFRNet variant E (1-channel map as guidance): MACs of ICFRNET.md §5",
+TEST_CASE("ICFRNet variant E (1-channel map as guidance): MACs of docs/icfrnet.md",
           "[icfrnet][summary]") {
   require_variant_macs('E', 52.05e9, 52.35e9, 52.62e9);
 }

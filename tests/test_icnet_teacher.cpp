@@ -1,7 +1,7 @@
-// The IC9600 ICNet teacher (specs/ICFRNET.md §2): the authors' state_dict keys, shapes and kinds
-// in order (tests/data/keys/ic9600_icnet.tsv), the exact parameter count, output shapes (a real
-// forward at 64×64; 512×512 through the shapes-only summary, with the conv MACs of
-// COUNTS.md), the outputs' ranges, gradients of the modules
+// The IC9600 ICNet teacher (docs/icfrnet.md, "IC9600 teacher"): the authors' state_dict keys,
+// shapes and kinds in order (tests/data/keys/ic9600_icnet.tsv), the exact parameter count, output
+// shapes (a real forward at 64×64; 512×512 through the shapes-only summary, with the conv MACs of
+// docs/counts.md, "IC9600 ICNet teacher"), the outputs' ranges, gradients of the modules
 // (SLAM, blocks), and the frozen pseudo-label function.
 #include <chrono>
 #include <fstream>
@@ -81,7 +81,8 @@ TEST_CASE("ICNet at 512×512: a 1×64×64 map, and 28.34 G conv-MACs with both h
   // The map path alone (what the pseudo-labels cost): the score head's 3×3 conv 512→512 at 64²
   // (9.66 G) and its SLAM (0.27 G) do not run.
   CHECK(s.total().macs.conv / 1e9 == Approx(18.4065).margin(0.0005));
-  // COUNTS.md's 28.34 conv-GMACs per 512² image is the authors' forward with both heads.
+  // The 28.34 conv-GMACs per 512² image of docs/counts.md ("IC9600 ICNet teacher") is the
+  // authors' forward with both heads.
   BothHeads both;
   const ModelSummary full = summarize(both, {1, 3, 512, 512});
   CHECK(full.total().macs.conv / 1e9 == Approx(28.34).margin(0.005));

@@ -1,4 +1,4 @@
-// kl_div_softmax (ICFRNET.md §3): hand-checked value and gradient, PyTorch's values
+// kl_div_softmax (docs/icfrnet.md, "IC loss"): hand-checked value and gradient, PyTorch's values
 // (F.kl_div(log_softmax(s/T), softmax(t/T), 'batchmean')·T², torch 1.13, float64, hard-coded),
 // finite-difference gradients, the teacher receiving no gradient, bad input.
 #include <cmath>

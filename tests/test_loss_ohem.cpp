@@ -1,7 +1,7 @@
-// ohem_cross_entropy (PIDNET_S.md §4): pixels whose kept/dropped status is worked out by hand
-// (threshold path, min_kept path, the count − 1 clamp, strict-< ties, ignored pixels, nothing
-// kept), PyTorch's values from the authors' _ohem_forward (torch 1.13, float64, hard-coded),
-// finite-difference gradients, bad input.
+// ohem_cross_entropy (docs/pidnet-s.md, "OHEM cross-entropy"): pixels whose kept/dropped status is
+// worked out by hand (threshold path, min_kept path, the count − 1 clamp, strict-< ties, ignored
+// pixels, nothing kept), PyTorch's values from the authors' _ohem_forward (torch 1.13, float64,
+// hard-coded), finite-difference gradients, bad input.
 #include <algorithm>
 #include <cmath>
 

@@ -1,5 +1,5 @@
 // PIDNet-S: the authors' state_dict keys for both graphs, exact parameter counts, MACs under the
-// three conventions of specs/COUNTS.md, the block-ending rules of make_layer, output shapes at
+// three conventions of docs/counts.md, the block-ending rules of make_layer, output shapes at
 // odd sizes, the auxiliary heads' inputs (the in-place ReLU quirk), gradients reaching every
 // parameter, the initialisation and the registry entry. PyTorch parity: tests/parity.
 #include <cmath>
@@ -63,7 +63,7 @@ TEST_CASE("PIDNet-S parameter counts match the reference", "[pidnet]") {
   REQUIRE(PidNet(s_config(false, 11)).num_parameters() == 7624683);  // CamVid
   REQUIRE(PidNet(s_config(true, 11)).num_parameters() == 7718871);
   PidNet net(s_config(true));
-  // Per-module counts of specs/PIDNET_S.md §3.
+  // Per-module counts of docs/pidnet-s.md, "Forward graph".
   REQUIRE(net.conv1->num_parameters() == 10272);
   REQUIRE(net.layer3->num_parameters() == 820992);
   REQUIRE(net.layer5->num_parameters() == 1774592);
@@ -130,7 +130,7 @@ TEST_CASE("PIDNet-S MACs at 1024×2048 match the reference counts within 0.1%",
     int64_t params;
     double conv, thop2021, thop2022;
   };
-  // specs/COUNTS.md, 19 classes.
+  // docs/counts.md, "PIDNet-S", 19 classes.
   for (const Case& c : {Case{false, 7625715, 47.194e9, 47.483e9, 47.729e9},
                         Case{true, 7720935, 50.295e9, 50.604e9, 50.868e9}}) {
     INFO((c.train ? "training graph" : "inference graph"));
@@ -142,7 +142,8 @@ TEST_CASE("PIDNet-S MACs at 1024×2048 match the reference counts within 0.1%",
     REQUIRE(s.total().macs.thop2022 == Approx(c.thop2022).epsilon(1e-3));
     REQUIRE(s.total().output == Shape{1, 19, 128, 256});
     if (c.train) continue;
-    // Per-module conv-GMACs (COUNTS.md, 3 digits) and shapes (PIDNET_S.md §3).
+    // Per-module conv-GMACs (docs/counts.md, "PIDNet-S", 3 digits) and shapes
+    // (docs/pidnet-s.md, "Forward graph").
     const std::vector<std::pair<std::string, double>> parts = {
         {"conv1", 1.661e9},        {"layer1", 4.832e9},     {"layer2", 4.295e9},
         {"layer3", 6.711e9},       {"layer4", 6.711e9},     {"layer5", 1.007e9},
@@ -226,7 +227,7 @@ TEST_CASE(
   randomize_batch_norms(net, gen);
   Tensor x = rand_uniform({1, 3, 40, 56}, -2, 2, gen);
   const PidNetHeads heads = net.forward_heads(x);
-  // The graph of PIDNET_S.md §3, rows 1–15, step by step.
+  // The graph of docs/pidnet-s.md, "Forward graph", rows 1–15, step by step.
   const int64_t h = 5, w = 7;
   Tensor x8 = relu(net.layer2->forward(relu(net.layer1->forward(net.conv1->forward(x)))));
   Tensor i3 = relu(net.layer3->forward(x8));
@@ -318,7 +319,7 @@ TEST_CASE("PIDNet-S initialisation: Kaiming-normal fan_out convs, unit BN", "[pi
 
 TEST_CASE("PIDNet-S with its conv-BN pairs folded gives the same eval logits",
           "[pidnet][fold_bn]") {
-  // The FPS protocol's graph (PIDNET_S.md §7 resolution 4): every BN right after a conv folds;
+  // The FPS protocol's graph (docs/pidnet-s.md, "FPS protocol"): every BN right after a conv folds;
   // the pre-activation BNs (PAPPM's 8, final_layer.bn1) stay.
   PidNet net(s_config(false, 5));
   net.eval();

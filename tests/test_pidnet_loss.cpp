@@ -1,8 +1,8 @@
-// PIDNet's full training loss (nets/pidnet_loss.h, specs/PIDNET_S.md §4): every term against
-// values worked out by hand on a 3-pixel image, the auxiliary CE in both reductions, the plain-CE
-// variant, the resize of the heads to the label size (align_corners = True), the
-// boundary-aware label, finite-difference gradients of the total w.r.t. the three heads in
-// float64 (inputs guarded so that OHEM's kept set and the boundary mask cannot change under the
+// PIDNet's full training loss (nets/pidnet_loss.h, docs/pidnet-s.md, "Training loss"): every term
+// against values worked out by hand on a 3-pixel image, the auxiliary CE in both reductions, the
+// plain-CE variant, the resize of the heads to the label size (align_corners = True), the
+// boundary-aware label, finite-difference gradients of the total w.r.t. the three heads in float64
+// (inputs guarded so that OHEM's kept set and the boundary mask cannot change under the
 // perturbation), the Cityscapes weights, and bad inputs.
 #include <algorithm>
 #include <array>

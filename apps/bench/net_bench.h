@@ -1,5 +1,5 @@
-// The net benchmark, PIDNet's FPS protocol (specs/PIDNET_S.md §7): eval mode, BN folded into the
-// convs, batch 1, 10 warm-up forwards, then a timed loop of at least `seconds` with device
+// The net benchmark, PIDNet's FPS protocol (docs/pidnet-s.md, "FPS protocol"): eval mode, BN folded
+// into the convs, batch 1, 10 warm-up forwards, then a timed loop of at least `seconds` with device
 // synchronisation at both ends, producing the logits at 1/8 resolution (no upsampling, no argmax).
 // Also end-to-end FPS (logits resized to the input and argmax'd), params and MACs in the three
 // conventions, peak device memory and a per-module forward time table.

@@ -1,6 +1,6 @@
-// Segmentation metrics (specs/DATASETS.md): one confusion matrix over a whole split; pixels whose
-// ground truth is the ignore value are dropped before counting. Per class c, with TP = M[c][c],
-// FN = row sum − TP, FP = column sum − TP:
+// Segmentation metrics (docs/datasets.md, "Metrics"): one confusion matrix over a whole split;
+// pixels whose ground truth is the ignore value are dropped before counting. Per class c, with
+// TP = M[c][c], FN = row sum − TP, FP = column sum − TP:
 //   IoU_c = TP / (TP + FP + FN),   Acc_c = TP / (TP + FN)
 // A class absent from the ground truth (row sum 0) has IoU and Acc `nan`, not 0 — its false
 // positives still count, as false negatives of the true classes. mIoU and mAcc are the means over

@@ -18,13 +18,13 @@ enum class Reduction { Mean, Sum, None };
 // total weight) is 0, not NaN.
 // Logits may also be N×C (target N) or N×C×d1×…×dk (target N×d1×…×dk). The gradient flows to
 // the logits only; the class weights are constants. PIDNet's auxiliary term Σ w·nll / (N·H·W)
-// (PIDNET_S.md §4) is mean(cross_entropy(..., Reduction::None)).
+// (docs/pidnet-s.md, "Auxiliary CE") is mean(cross_entropy(..., Reduction::None)).
 Tensor cross_entropy(const Tensor& logits, const Tensor& target,
                      const Tensor& class_weights = Tensor(), int64_t ignore_index = 255,
                      Reduction reduction = Reduction::Mean);
 
-// PIDNet's OHEM cross-entropy (specs/PIDNET_S.md §4): p = softmax probability of the target class
-// at each non-ignored pixel (over the whole batch); sorted ascending; threshold =
+// PIDNet's OHEM cross-entropy (docs/pidnet-s.md, "OHEM cross-entropy"): p = softmax probability of
+// the target class at each non-ignored pixel (over the whole batch); sorted ascending; threshold =
 // max(p_sorted[min(min_kept, count − 1)], thresh); keep pixels with p strictly below it; the loss
 // is the plain mean of their (class-weighted) CE. Returns 0 when nothing is kept or no pixel is
 // labelled. p and the threshold are compared in the logits' dtype (as PyTorch compares a float32
@@ -45,7 +45,7 @@ Tensor balanced_bce_with_logits(const Tensor& logits, const Tensor& target);
 // Mean squared error over all elements (equal shapes, no broadcasting); gradient to both.
 Tensor mse_loss(const Tensor& prediction, const Tensor& target);
 
-// ICFRNet's complexity distillation term (specs/ICFRNET.md §3):
+// ICFRNet's complexity distillation term (docs/icfrnet.md, "IC loss"):
 // T²/N · Σ_n Σ_i p_t(n,i)·(log p_t(n,i) − log p_s(n,i)), where p = softmax(vec(map)/T) over all
 // positions of one image. student, teacher: N×1×H×W (or N×H×W); temperature > 0. The gradient
 // flows to the student only: the teacher is a constant (as if detached) and is not an input of

@@ -1,4 +1,4 @@
-// ICFRNet's complexity distillation term kl_div_softmax (specs/ICFRNET.md §3).
+// ICFRNet's complexity distillation term kl_div_softmax (docs/icfrnet.md, "IC loss").
 #include "kernels/cpu/loss_kl.h"
 
 #include <cmath>
@@ -54,7 +54,7 @@ Tensor kl_div_softmax(const Tensor& student, const Tensor& teacher, double tempe
   check::floating(op, teacher, "teacher");
   check::compatible(op, student, "student", teacher, "teacher");
   // One map per image: the softmax runs over all its positions, so a multi-channel input would
-  // silently mix channels; ask for the 1-channel map the spec describes.
+  // silently mix channels; ask for the 1-channel map the IC loss uses.
   const bool map_shape = student.dim() == 3 || (student.dim() == 4 && student.size(1) == 1);
   RTSEG_CHECK(map_shape, "{}: student must be N×1×H×W or N×H×W, got {}", op, student.describe());
   RTSEG_CHECK(student.shape() == teacher.shape(), "{}: student is {} but teacher is {}", op,
@@ -77,7 +77,7 @@ Tensor kl_div_softmax(const Tensor& student, const Tensor& teacher, double tempe
     total = cpu::kl_softmax_forward(s.data<scalar_t>(), t.data<scalar_t>(), g, temperature);
   });
   Tensor out = Tensor::full(Shape{}, factor * total, s.dtype(), s.device());
-  // The teacher is a constant (the spec detaches it): it is deliberately not an input of the
+  // The teacher is a constant (the IC loss detaches it): it is deliberately not an input of the
   // node, so even a teacher that requires grad receives no gradient from this loss.
   autograd::record(op, {student}, {out},
                    [op, s, t, g, temperature, factor](const autograd::TensorList& grads,

@@ -22,7 +22,7 @@ using namespace rtseg::testing;
 
 namespace {
 
-// PIDNet's Cityscapes class weights (specs/PIDNET_S.md §4).
+// PIDNet's Cityscapes class weights (docs/pidnet-s.md, "Class weights").
 const std::vector<double> kCityscapesWeights = {
     0.8373, 0.918,  0.866,  1.0345, 1.0166, 0.9969, 0.9754, 1.0489, 0.8786, 1.0023,
     0.9539, 0.9843, 1.1116, 0.9037, 1.0865, 1.0955, 1.0865, 1.1529, 1.0507};

@@ -1,8 +1,8 @@
-// PIDNet's loss terms and ICFRNet's IC loss against the PyTorch reference written from the specs
-// (tools/reference/pidnet_loss.py; inputs and values from tools/reference/parity_pidnet_loss.py):
-// every term and its gradient w.r.t. every head, 19 classes with the Cityscapes weights, heads at
-// 6×8 and labels at 45×61, in two OHEM settings. float64 to 1e-9, float32 to 1e-4 (errors
-// normalised per tensor by max |reference|).
+// PIDNet's loss terms and ICFRNet's IC loss against the PyTorch reference written from
+// docs/pidnet-s.md and docs/icfrnet.md (tools/reference/pidnet_loss.py; inputs and values from
+// tools/reference/parity_pidnet_loss.py): every term and its gradient w.r.t. every head, 19 classes
+// with the Cityscapes weights, heads at 6×8 and labels at 45×61, in two OHEM settings. float64 to
+// 1e-9, float32 to 1e-4 (errors normalised per tensor by max |reference|).
 #include "core/ops.h"
 #include "nets/ic_loss.h"
 #include "nets/pidnet_loss.h"

@@ -27,7 +27,7 @@ def build(name, classes):
         net = CIFReNet(num_classes=classes)
         return net, lambda m, x: m.forward_eighth(x), True
     if name == "pidnet-s":
-        from pidnet import PIDNet  # noqa: F401  (written from specs/PIDNET_S.md)
+        from pidnet import PIDNet  # noqa: F401  (written from docs/pidnet-s.md)
         net = PIDNet(num_classes=classes, augment=False)
         return net, lambda m, x: m(x), False
     if name == "icfrnet":

@@ -1,4 +1,4 @@
-"""CIFReNet in PyTorch, written from specs/CIFRENET.md (the reference for rtseg's parity tests).
+"""CIFReNet in PyTorch, written from docs/cifrenet.md (the reference for rtseg's parity tests).
 Module names and registration order reproduce the authors' state_dict keys."""
 import torch
 import torch.nn as nn

@@ -1,9 +1,9 @@
-"""ICFRNet (the reconstruction of specs/ICFRNET.md, variant A by default) in PyTorch, the reference
+"""ICFRNet (the reconstruction of docs/icfrnet.md, variant A by default) in PyTorch, the reference
 for rtseg's parity tests: PIDNet-S (pidnet.py) plus an IC branch of two BasicBlocks on the shared
 1/8 feature, an IC head and complexity-guided spatial attention (ICGA). PIDNet-S's keys keep their
 order; ICFRNet's own (ic_layer, ic_head, icga_*) follow.
 
-Options (specs/ICFRNET.md §6):
+Options (docs/icfrnet.md, "Open choices"):
   ic_head   "convbn" (ReLU → 3×3 conv with bias → BN(1), variant A) or "segmenthead" (variant B)
   guidance  "features" (the 64-channel IC-branch output Z) or "map" (sigmoid of the IC logit)
   pooled    "branch" (max/mean over the refined P/D feature) or "context" (over the I-branch

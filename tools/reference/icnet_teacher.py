@@ -1,6 +1,7 @@
-"""PyTorch reference of the IC9600 complexity teacher ICNet, written from specs/ICFRNET.md §2 and
-the key list tests/data/keys/ic9600_icnet.tsv for rtseg's converter/parity test (no torchvision needed:
-the two ResNet-18 trunks are built here with torchvision's module names). Dev-time only.
+"""PyTorch reference of the IC9600 complexity teacher ICNet, written from docs/icfrnet.md,
+"IC9600 teacher", and the key list tests/data/keys/ic9600_icnet.tsv for rtseg's converter/parity
+test (no torchvision needed: the two ResNet-18 trunks are built here with torchvision's module
+names). Dev-time only.
 
 The module names reproduce the authors' state_dict keys exactly (b1_1.0 = conv1, b1_1.1 = bn1,
 b1_1.4 = layer1, b1_2 = layer2, ...; slam(s).linear = Linear(s², 512), ReLU, Linear(512, 1),

@@ -1,4 +1,4 @@
-"""PIDNet (variant S by default) in PyTorch, written from specs/PIDNET_S.md (the reference for
+"""PIDNet (variant S by default) in PyTorch, written from docs/pidnet-s.md (the reference for
 rtseg's parity tests). Module names and registration order reproduce the authors' state_dict keys
 (tests/data/keys/pidnet_s_{infer,train}_19.tsv).
 

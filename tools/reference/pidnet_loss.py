@@ -1,6 +1,6 @@
-"""PyTorch reference of PIDNet's training loss (specs/PIDNET_S.md §4) and of ICFRNet's IC loss
-(specs/ICFRNET.md §3), written from those specs for rtseg's parity test (not taken from any
-repository). Dev-time only.
+"""PyTorch reference of PIDNet's training loss (docs/pidnet-s.md, "Training loss") and of ICFRNet's
+IC loss (docs/icfrnet.md, "IC loss"), written from those pages for rtseg's parity test (not taken
+from any repository). Dev-time only.
 
 pidnet_loss(heads, labels, edges) returns the four weighted terms and their sum:
   aux  = 0.4 · Σ w_y·nll / (N·H·W)          (or the weighted mean)
