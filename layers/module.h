@@ -58,6 +58,10 @@ class Module {
   // other signatures keep the default forward_impl, which says so, and open a ModuleScope.
   Tensor forward(const Tensor& x);
   virtual Tensor forward_impl(const Tensor& x);
+  // Every output of the net's graph by name, for objectives that need more than the logits
+  // ("main", and e.g. PIDNet's "aux_p" and "boundary", ICFRNet's "ic_logits"). Default: "main",
+  // forward(x).
+  virtual NamedTensors named_outputs(const Tensor& x);
 
  protected:
   // Registers a parameter (requires_grad on) / buffer / child under `name` and returns it.

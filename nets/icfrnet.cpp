@@ -102,4 +102,11 @@ IcfrNetOutputs IcfrNet::forward_outputs(const Tensor& x) { return run(x, true); 
 
 PidNetHeads IcfrNet::forward_heads(const Tensor& x) { return run(x, false).heads; }
 
+NamedTensors IcfrNet::named_outputs(const Tensor& x) {
+  const IcfrNetOutputs out = run(x, false);
+  NamedTensors named = named_heads(out.heads);
+  named.emplace_back("ic_logits", out.ic_logits);
+  return named;
+}
+
 }  // namespace rtseg

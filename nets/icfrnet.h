@@ -74,6 +74,8 @@ class IcfrNet : public PidNet {
   IcfrNetOutputs forward_outputs(const Tensor& x);
   // Every PIDNet head with ICFRNet's refinements (the IC head runs, the full-size map is skipped).
   PidNetHeads forward_heads(const Tensor& x) override;
+  // PIDNet's named heads and "ic_logits" (the full-size map is skipped).
+  NamedTensors named_outputs(const Tensor& x) override;
   std::string type_name() const override { return "ICFRNet"; }
   const IcfrNetConfig& icfr_config() const { return icfr_config_; }
 

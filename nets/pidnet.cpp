@@ -103,6 +103,15 @@ PidNetHeads PidNet::forward_with(const Tensor& x, const PidNetHooks& hooks) {
 
 PidNetHeads PidNet::forward_heads(const Tensor& x) { return forward_with(x, PidNetHooks{}); }
 
+NamedTensors named_heads(const PidNetHeads& h) {
+  NamedTensors out{{"main", h.main}};
+  if (h.aux_p.defined()) out.emplace_back("aux_p", h.aux_p);
+  if (h.boundary.defined()) out.emplace_back("boundary", h.boundary);
+  return out;
+}
+
+NamedTensors PidNet::named_outputs(const Tensor& x) { return named_heads(forward_heads(x)); }
+
 Tensor PidNet::forward_impl(const Tensor& x) { return forward_heads(x).main; }
 
 }  // namespace rtseg

@@ -51,6 +51,9 @@ struct PidNetHeads {
   std::vector<Tensor> list() const { return {aux_p, main, boundary}; }
 };
 
+// "main", then "aux_p" and "boundary" where defined.
+NamedTensors named_heads(const PidNetHeads& heads);
+
 // Points of the graph where a derived net (ICFRNet) may refine a branch feature, in graph order:
 // P3 = pag3 output (P3′), D3 = D3′ (after diff3), P4 = P4′, D4 = D4′, P5 = layer5_ output,
 // D5 = layer5_d output. A refined feature replaces the original everywhere downstream, the
@@ -72,6 +75,8 @@ class PidNet : public Module {
   Tensor forward_impl(const Tensor& x) override;
   // Every head of the graph this net was built with (virtual: ICFRNet adds its refinements).
   virtual PidNetHeads forward_heads(const Tensor& x);
+  // "main", and in the training graph "aux_p" and "boundary".
+  NamedTensors named_outputs(const Tensor& x) override;
   std::string type_name() const override { return "PIDNet"; }
   const PidNetConfig& config() const { return config_; }
   bool training_graph() const { return config_.training_graph; }

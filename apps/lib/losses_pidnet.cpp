@@ -1,6 +1,6 @@
 // `train.loss: pidnet` and `train.loss: icfrnet`: the multi-head objectives of the PIDNet family
-// (nets/pidnet_loss.h, nets/ic_loss.h) behind the TrainingLoss interface. Both run the net's
-// training graph through forward_heads / forward_outputs and need edge maps in the batches;
+// (nets/pidnet_loss.h, nets/ic_loss.h) behind the TrainingLoss interface. Both take the heads
+// of the net's training graph by name (Module::named_outputs) and need edge maps in the batches;
 // ICFRNet's complexity pseudo-labels come from data/complexity.h's sources.
 #include <map>
 
@@ -28,19 +28,26 @@ PidnetLossOptions pidnet_options(const LossSetup& s) {
   return o;
 }
 
-template <typename Net>
-Net& net_as(Module& net, const char* loss, const char* needs) {
-  auto* p = dynamic_cast<Net*>(&net);
-  RTSEG_CHECK(p != nullptr, "train.loss {} needs {}, not {}", loss, needs, net.type_name());
-  return *p;
+// The output called `name` of the net's graph; its absence says what the loss needs.
+Tensor output(const NamedTensors& outputs, const std::string& name, const Module& net,
+              const char* loss) {
+  std::string names;
+  for (const auto& [n, t] : outputs) {
+    if (n == name) return t;
+    names += (names.empty() ? "" : ", ") + n;
+  }
+  fail("train.loss {} needs the net's output '{}' (a {} training graph); {} gives {}", loss, name,
+       std::string(loss) == "icfrnet" ? "ICFRNet" : "PIDNet-family", net.type_name(), names);
 }
 
-void check_heads(const PidNetHeads& heads, const data::Batch& batch, const char* loss) {
-  RTSEG_CHECK(
-      heads.aux_p.defined() && heads.boundary.defined(),
-      "train.loss {}: the net has no auxiliary heads (it must be built as the training graph)",
-      loss);
+PidNetHeads heads_of(const NamedTensors& outputs, const Module& net, const data::Batch& batch,
+                     const char* loss) {
+  PidNetHeads h;
+  h.main = output(outputs, "main", net, loss);
+  h.aux_p = output(outputs, "aux_p", net, loss);
+  h.boundary = output(outputs, "boundary", net, loss);
   RTSEG_CHECK(batch.boundary.defined(), "train.loss {}: the batch has no edge maps", loss);
+  return h;
 }
 
 // Every named term except the total, which LossTerms carries on its own.
@@ -58,9 +65,7 @@ class PidnetTrainingLoss : public TrainingLoss {
   explicit PidnetTrainingLoss(const LossSetup& s) : options_(pidnet_options(s)) {}
 
   LossTerms compute(Module& net, const data::Batch& batch) override {
-    const PidNetHeads heads =
-        net_as<PidNet>(net, "pidnet", "a PIDNet-family net").forward_heads(batch.images);
-    check_heads(heads, batch, "pidnet");
+    const PidNetHeads heads = heads_of(net.named_outputs(batch.images), net, batch, "pidnet");
     const PidnetLossTerms t = pidnet_loss(heads.list(), batch.labels, batch.boundary, options_);
     return {t.total, parts(t.named())};
   }
@@ -99,11 +104,11 @@ class IcfrnetTrainingLoss : public TrainingLoss {
   }
 
   LossTerms compute(Module& net, const data::Batch& batch) override {
-    const IcfrNetOutputs out =
-        net_as<IcfrNet>(net, "icfrnet", "an ICFRNet").forward_outputs(batch.images);
-    check_heads(out.heads, batch, "icfrnet");
-    const IcfrnetLossTerms t = icfrnet_loss(out.heads.list(), out.ic_logits, batch.labels,
-                                            batch.boundary, source_.maps(batch), options_);
+    const NamedTensors out = net.named_outputs(batch.images);
+    const PidNetHeads heads = heads_of(out, net, batch, "icfrnet");
+    const IcfrnetLossTerms t =
+        icfrnet_loss(heads.list(), output(out, "ic_logits", net, "icfrnet"), batch.labels,
+                     batch.boundary, source_.maps(batch), options_);
     return {t.total, parts(t.named())};
   }
   bool needs_edges() const override { return true; }
