@@ -19,6 +19,7 @@
 #include "apps/lib/progress.h"
 #include "apps/lib/run_folder.h"
 #include "apps/lib/tensorboard.h"
+#include "core/ops.h"
 #include "core/safetensors.h"
 #include "data/image_io.h"
 #include "data/loader.h"
@@ -101,7 +102,8 @@ class Run {
   std::string last_path_, best_path_;
   // The current log window: sums of the loss terms, iterations, images and their time (data
   // loading included, validation and checkpoints not).
-  std::vector<std::pair<std::string, double>> window_sums_;
+  double window_loss_sum_ = 0;
+  std::vector<std::pair<std::string, Tensor>> window_term_sums_;  // on the device
   int64_t window_iterations_ = 0, window_images_ = 0;
   double window_seconds_ = 0;
   Clock::time_point run_start_;
@@ -261,13 +263,12 @@ void Run::train_step(const data::Batch& host_batch) {
 
   optimizer_->zero_grad();
   const LossTerms terms = loss_->compute(*net_, batch);
+  // One device read per step (the total, for the finite check); the terms stay on the device,
+  // summed over the log window, and are read together when shown.
   const double value = terms.total.item();
-  std::vector<std::pair<std::string, double>> values{{"loss", value}};
-  for (const auto& [name, t] : terms.terms) values.emplace_back(name, t.item());
   if (!std::isfinite(value)) {
-    std::string parts;
-    for (const auto& [name, v] : values)
-      parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", name, v);
+    std::string parts = fmt::format("loss {}", value);
+    for (const auto& [name, t] : terms.terms) parts += fmt::format(", {} {}", name, t.item());
     const std::string kept = fs::exists(last_path_)
                                  ? "the last good checkpoint " + last_path_ + " is kept"
                                  : "no checkpoint was written yet";
@@ -280,11 +281,16 @@ void Run::train_step(const data::Batch& host_batch) {
   optimizer_->step();
   ++iteration_;
 
-  if (window_sums_.size() != values.size()) {
-    window_sums_ = values;
-    for (auto& [n, v] : window_sums_) v = 0;
+  window_loss_sum_ += value;
+  if (window_term_sums_.size() != terms.terms.size()) window_term_sums_.clear();
+  for (size_t i = 0; i < terms.terms.size(); ++i) {
+    const Tensor t = terms.terms[i].second.detach();
+    if (i < window_term_sums_.size()) {
+      window_term_sums_[i].second = add(window_term_sums_[i].second, t);
+    } else {
+      window_term_sums_.emplace_back(terms.terms[i].first, t);
+    }
   }
-  for (size_t i = 0; i < values.size(); ++i) window_sums_[i].second += values[i].second;
   ++window_iterations_;
   window_images_ += batch.images.size(0);
 }
@@ -295,11 +301,20 @@ void Run::log_row() {
   p.total = total_;
   p.epoch = completed_epoch();
   p.lr = optimizer_->groups()[0].hyper.lr;
-  for (const auto& [name, sum] : window_sums_)
-    p.losses.emplace_back(name, sum / double(window_iterations_));
+  const bool row_due = iteration_ % exp_.train.log_interval == 0 || iteration_ == total_;
+  const double n = double(window_iterations_);
+  p.losses.emplace_back("loss", window_loss_sum_ / n);
+  // The terms are read from the device only where they are shown: a log row, or a terminal's
+  // progress line (redrawn every iteration).
+  if (!window_term_sums_.empty() && (row_due || options_.tty)) {
+    std::vector<Tensor> sums;
+    for (const auto& [name, t] : window_term_sums_) sums.push_back(reshape(t, {1}));
+    const std::vector<double> host = concat(sums, 0).to(Device::cpu()).to_doubles();
+    for (size_t i = 0; i < host.size(); ++i)
+      p.losses.emplace_back(window_term_sums_[i].first, host[i] / n);
+  }
   p.images_per_second = window_seconds_ > 0 ? double(window_images_) / window_seconds_ : 0;
   p.eta_seconds = double(total_ - iteration_) * seconds_per_iteration_;
-  const bool row_due = iteration_ % exp_.train.log_interval == 0 || iteration_ == total_;
   progress_->update(p, iteration_ == total_);
   if (!row_due) return;
 
@@ -321,7 +336,8 @@ void Run::log_row() {
   events_->add_scalar("train/lr", p.lr, iteration_);
   events_->add_scalar("train/images_per_s", p.images_per_second, iteration_);
   events_->flush();
-  for (auto& [n, v] : window_sums_) v = 0;
+  window_loss_sum_ = 0;
+  window_term_sums_.clear();
   window_iterations_ = window_images_ = 0;
   window_seconds_ = 0;
 }
