@@ -2,6 +2,8 @@
 
 #include "core/autograd.h"
 #include "core/dispatch.h"
+// The one place above core/ that calls kernels directly: the fused in-place update of a parameter
+// and its momentum is no op (no autograd, no outputs), so it dispatches here.
 #include "kernels/cuda/sgd.h"
 
 namespace rtseg {
