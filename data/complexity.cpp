@@ -214,7 +214,10 @@ Tensor ComplexitySource::maps(const Batch& batch) const {
       out = batch.complexity;
       break;
     case ComplexitySourceKind::Proxy:
-      out = proxy_complexity(images.detach().to(Device::cpu()), config_.proxy).to(images.device());
+      out = batch.complexity.defined()
+                ? batch.complexity
+                : proxy_complexity(images.detach().to(Device::cpu()), config_.proxy)
+                      .to(images.device());
       break;
   }
   RTSEG_CHECK(out.defined() && out.shape() == expected,
@@ -222,6 +225,15 @@ Tensor ComplexitySource::maps(const Batch& batch) const {
               shape_str(expected), images.describe(),
               out.defined() ? out.describe() : std::string("an undefined tensor"));
   return out.detach().to(DType::F32);
+}
+
+void ComplexitySource::attach_host_maps(Batch& batch) const {
+  if (kind_ != ComplexitySourceKind::Proxy || !batch.images.defined()) return;
+  RTSEG_CHECK(batch.images.device().is_cpu(),
+              "complexity source 'proxy': attach_host_maps needs a host "
+              "batch, got images {}",
+              batch.images.describe());
+  batch.complexity = proxy_complexity(batch.images, config_.proxy);
 }
 
 std::string ComplexitySource::describe() const {

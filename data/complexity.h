@@ -99,6 +99,9 @@ class ComplexitySource {
   // The batch's complexity maps, N×1×H×W float32 in [0, 1], detached: the teacher's output,
   // the batch's precomputed maps (which must be there), or the proxy of the batch's images.
   Tensor maps(const Batch& batch) const;
+  // On the host batch, before it moves to the device: the proxy's maps, computed on the CPU
+  // where the images are (instead of copying device images back every step). Others: nothing.
+  void attach_host_maps(Batch& batch) const;
   // One line for the training log, saying where the maps come from (and, for the proxy, that it
   // is an approximation).
   std::string describe() const;

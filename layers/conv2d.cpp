@@ -1,7 +1,5 @@
 #include "layers/conv2d.h"
 
-#include "core/profile.h"
-#include "kernels/conv_geometry.h"
 #include "layers/init.h"
 
 namespace rtseg {
@@ -41,23 +39,7 @@ Conv2dParams Conv2d::params() const {
   return p;
 }
 
-Tensor Conv2d::forward_impl(const Tensor& x) {
-  Tensor y;
-  if (shapes_only() && x.dim() == 4) {  // a summary's dry run: the shape without the arithmetic
-    const Conv2dOptions& o = options_;
-    const int64_t oh = conv_output_size(x.size(2), o.kernel, o.stride, o.padding, o.dilation);
-    const int64_t ow = conv_output_size(x.size(3), o.kernel, o.stride, o.padding, o.dilation);
-    y = Tensor::zeros({x.size(0), o.out_channels, oh, ow}, x.dtype(), x.device());
-  } else {
-    y = conv2d(x, weight, bias, params());
-  }
-  OpCost cost{OpCost::Kind::Conv};
-  cost.elements = y.numel();
-  cost.macs =
-      y.numel() * (options_.in_channels / options_.groups) * options_.kernel * options_.kernel;
-  cost.bias = bias.defined();
-  report_cost(cost);
-  return y;
-}
+// The op reports the cost and, in a summary's shapes-only run, skips the arithmetic.
+Tensor Conv2d::forward_impl(const Tensor& x) { return conv2d(x, weight, bias, params()); }
 
 }  // namespace rtseg

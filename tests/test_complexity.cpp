@@ -295,3 +295,22 @@ TEST_CASE("ComplexitySource picks teacher, precomputed or proxy by name", "[comp
   REQUIRE(pre.describe().find("/maps/<name>.png") != std::string::npos);
   REQUIRE(dynamic_cast<const ComplexityFolderDataset*>(pre.wrap_dataset(base).get()) != nullptr);
 }
+
+TEST_CASE("the proxy's maps attached to the host batch equal the ones computed from it later",
+          "[complexity]") {
+  Generator gen(2);
+  Batch host;
+  host.images = rand_normal({2, 3, 8, 12}, 0, 1, gen);
+  ComplexitySource proxy(ComplexityConfig{"proxy", "", {}});
+  const Tensor later = proxy.maps(host);  // no maps attached: computed from the images
+  Batch prepared = host;
+  proxy.attach_host_maps(prepared);
+  REQUIRE(prepared.complexity.defined());
+  REQUIRE(prepared.complexity.to_doubles() == later.to_doubles());
+  REQUIRE(proxy.maps(prepared).to_doubles() == later.to_doubles());
+  // Other sources leave the batch as it is.
+  ComplexitySource teacher(ComplexityConfig{}, [](const Tensor& x) { return x; });
+  Batch untouched = host;
+  teacher.attach_host_maps(untouched);
+  REQUIRE_FALSE(untouched.complexity.defined());
+}

@@ -40,6 +40,8 @@ class TrainingLoss {
   virtual ~TrainingLoss() = default;
   // Forward of `net` (in training mode) on the batch, which is already on the device.
   virtual LossTerms compute(Module& net, const data::Batch& batch) = 0;
+  // Work on the host batch before it moves to the device (e.g. maps the CPU computes from it).
+  virtual void prepare_host_batch(data::Batch& batch) const {}
   // Whether the batches need boundary (edge) maps.
   virtual bool needs_edges() const { return false; }
   // Generators the loss draws from: saved in checkpoints so that a resumed run draws the same.

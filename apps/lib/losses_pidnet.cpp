@@ -112,6 +112,7 @@ class IcfrnetTrainingLoss : public TrainingLoss {
     return {t.total, parts(t.named())};
   }
   bool needs_edges() const override { return true; }
+  void prepare_host_batch(data::Batch& batch) const override { source_.attach_host_maps(batch); }
   std::shared_ptr<const data::Dataset> wrap_dataset(
       std::shared_ptr<const data::Dataset> base) override {
     return source_.wrap_dataset(std::move(base));

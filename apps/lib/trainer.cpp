@@ -255,11 +255,13 @@ void Run::train_step(const data::Batch& host_batch) {
   check_batch_norm_values(host_batch);
   check_batch_has_labels(host_batch);
   schedule_.apply(*optimizer_, iteration_);
-  data::Batch batch = host_batch;
-  batch.images = host_batch.images.to(device_);
-  if (host_batch.labels.defined()) batch.labels = host_batch.labels.to(device_);
-  if (host_batch.boundary.defined()) batch.boundary = host_batch.boundary.to(device_);
-  if (host_batch.complexity.defined()) batch.complexity = host_batch.complexity.to(device_);
+  data::Batch prepared = host_batch;
+  loss_->prepare_host_batch(prepared);
+  data::Batch batch = prepared;
+  batch.images = prepared.images.to(device_);
+  if (prepared.labels.defined()) batch.labels = prepared.labels.to(device_);
+  if (prepared.boundary.defined()) batch.boundary = prepared.boundary.to(device_);
+  if (prepared.complexity.defined()) batch.complexity = prepared.complexity.to(device_);
 
   optimizer_->zero_grad();
   const LossTerms terms = loss_->compute(*net_, batch);

@@ -3,6 +3,7 @@
 #include "core/autograd.h"
 #include "core/dispatch.h"
 #include "core/op_checks.h"
+#include "core/profile.h"
 #include "kernels/conv_geometry.h"
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/matmul.h"
@@ -146,6 +147,15 @@ void conv2d_backward_weight_cuda(T* dw, const T* dy, const T* x, const Conv2dGeo
 
 Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, const Conv2dParams& p) {
   const Conv2dGeometry g = conv2d_geometry(x_in, w_in, b_in, p);
+  // Every convolution reports its cost here, a layer's or a functional call alike (summaries).
+  OpCost cost{OpCost::Kind::Conv};
+  cost.elements = g.n * g.k * g.oh * g.ow;
+  cost.macs = cost.elements * g.c_per_group() * g.r * g.s;
+  cost.bias = b_in.defined();
+  report_cost(cost);
+  if (shapes_only()) {  // a summary's dry run: the shape without the arithmetic
+    return Tensor::zeros({g.n, g.k, g.oh, g.ow}, x_in.dtype(), x_in.device());
+  }
   const Tensor x = as_contiguous(x_in);
   const Tensor w = as_contiguous(w_in);
   const Tensor b = b_in.defined() ? as_contiguous(b_in) : Tensor();
@@ -306,6 +316,11 @@ Tensor linear(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in) {
                 b_in.size(0), w_in.describe(), w_in.size(0));
   }
   const int64_t n = x_in.size(0), in = x_in.size(1), out = w_in.size(0);
+  OpCost cost{OpCost::Kind::Linear};
+  cost.elements = n * out;
+  cost.macs = n * out * in;
+  cost.bias = b_in.defined();
+  report_cost(cost);
   const Tensor x = as_contiguous(x_in), w = as_contiguous(w_in);
   const Tensor b = b_in.defined() ? as_contiguous(b_in) : Tensor();
   Tensor y = Tensor::empty({n, out}, x.dtype(), x.device());
