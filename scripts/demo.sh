@@ -72,7 +72,10 @@ fi
 run_dir="${RUN_DIR:-runs/demo_$name}"
 
 stamp "training CIFReNet from scratch on $name ($config ${settings[*]})"
-"$rtseg" train --config "$config" -o "$run_dir" "${settings[@]}"
+# The demo's run folder is its own: a second demo replaces the first (rtseg train refuses to
+# overwrite a run folder unless told to).
+[[ -e "$run_dir/last.safetensors" ]] && stamp "replacing the previous demo run in $run_dir"
+"$rtseg" train --config "$config" -o "$run_dir" --overwrite "${settings[@]}"
 
 stamp "evaluating $run_dir/best.safetensors"
 "$rtseg" eval --weights "$run_dir/best.safetensors" --examples 4 -o "$run_dir/eval" | tee "$run_dir/eval.txt"
