@@ -30,12 +30,6 @@ struct ConvertArgs {
   int64_t classes = 19;
 };
 
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 // torch.save's formats go to the Python converter; anything else must be safetensors, and its
 // own validation error says what is wrong (not an import error of a converter that cannot help).
 bool is_pytorch_checkpoint(const std::string& path) {
@@ -73,9 +67,9 @@ void run_convert(const ConvertArgs& a, CommandContext& ctx) {
     ctx.out << fmt::format("{} is already safetensors: {} tensors validated and written to {}\n",
                            a.input, tensors.size(), a.output);
   } else {
-    std::string command = shell_quote(a.python) + " " + shell_quote(converter_script()) + " " +
-                          shell_quote(a.input) + " " + shell_quote(a.output);
-    if (!a.key.empty()) command += " --key " + shell_quote(a.key);
+    std::string command = shell_word(a.python) + " " + shell_word(converter_script()) + " " +
+                          shell_word(a.input) + " " + shell_word(a.output);
+    if (!a.key.empty()) command += " --key " + shell_word(a.key);
     ctx.out << "running: " << command << "\n" << std::flush;
     const int raw = std::system(command.c_str());
     const int code = raw == -1 ? -1 : WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);

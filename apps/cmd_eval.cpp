@@ -95,7 +95,6 @@ void run_eval(const EvalArgs& a, CommandContext& ctx) {
     RTSEG_CHECK(e.data.dataset == "cityscapes",
                 "eval --submission writes Cityscapes server files; the dataset is {}",
                 e.data.dataset);
-    fs::create_directories(a.submission);
     // The server wants label ids (not train ids) at full resolution, one PNG per image.
     eo.on_full_resolution = [&](const std::string& name, const data::Label& prediction) {
       data::Label ids = prediction;

@@ -22,24 +22,31 @@ bool looks_like_text(const uint8_t* bytes, size_t size) {
   return true;
 }
 
+// torch.save's three layouts: zip (since 1.6), pickle protocol 2-5, and the old tar format.
+bool is_zip(const uint8_t* bytes, size_t size) { return starts_with(bytes, size, "PK\x03\x04", 4); }
+bool is_pickle(const uint8_t* bytes, size_t size) {
+  return size >= 2 && bytes[0] == 0x80 && bytes[1] >= 2 && bytes[1] <= 5;
+}
+bool is_tar(const uint8_t* bytes, size_t size) {
+  return size >= 262 && std::memcmp(bytes + 257, "ustar", 5) == 0;
+}
+
 }  // namespace
 
 bool looks_like_pytorch_checkpoint(const uint8_t* bytes, size_t size) {
-  return starts_with(bytes, size, "PK\x03\x04", 4) ||
-         (size >= 2 && bytes[0] == 0x80 && bytes[1] >= 2 && bytes[1] <= 5) ||
-         (size >= 262 && std::memcmp(bytes + 257, "ustar", 5) == 0);
+  return is_zip(bytes, size) || is_pickle(bytes, size) || is_tar(bytes, size);
 }
 
 std::string describe_foreign_format(const uint8_t* bytes, size_t size) {
   const char* convert = ": convert it with `rtseg convert IN.pth OUT.safetensors --net NET`";
-  if (starts_with(bytes, size, "PK\x03\x04", 4)) {
+  if (is_zip(bytes, size)) {
     return std::string("a PyTorch checkpoint (a zip archive, as torch.save writes)") + convert;
   }
-  if (size >= 2 && bytes[0] == 0x80 && bytes[1] >= 2 && bytes[1] <= 5) {
+  if (is_pickle(bytes, size)) {
     return std::string("a PyTorch checkpoint (a Python pickle, as older torch.save writes)") +
            convert;
   }
-  if (size >= 262 && std::memcmp(bytes + 257, "ustar", 5) == 0) {
+  if (is_tar(bytes, size)) {
     return std::string("a PyTorch checkpoint (a tar archive, as torch.save before 1.0 wrote)") +
            convert;
   }

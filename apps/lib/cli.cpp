@@ -1,6 +1,7 @@
 #include "apps/lib/cli.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <new>
 
@@ -86,6 +87,17 @@ int run_cli(const std::vector<std::string>& args, const std::vector<CommandAdder
     return 1;
   }
   return context.status;
+}
+
+std::string shell_word(const std::string& word) {
+  const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string("-_./=:,+@%").find(c) != std::string::npos;
+  });
+  if (plain) return word;
+  std::string quoted = "'";
+  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
 }
 
 CLI::Validator at_least(double lo) {

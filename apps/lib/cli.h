@@ -37,6 +37,9 @@ struct Overrides {
 };
 void add_override_options(CLI::App* command, Overrides& overrides, bool positional);
 
+// `word` as one shell word: as it is where that is safe, else single-quoted.
+std::string shell_word(const std::string& word);
+
 // A numeric flag's lower bound, said as "--classes: must be >= 1, got 0" (CLI11's own
 // PositiveNumber prints its bounds as 300-digit floats).
 CLI::Validator at_least(double lo);

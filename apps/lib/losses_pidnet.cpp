@@ -28,27 +28,35 @@ PidnetLossOptions pidnet_options(const LossSetup& s) {
   return o;
 }
 
+// The loss's name and the graph whose heads it reads, for its messages.
+struct Objective {
+  const char* loss;
+  const char* graph;
+};
+
 // The output called `name` of the net's graph; its absence says what the loss needs.
 Tensor output(const NamedTensors& outputs, const std::string& name, const Module& net,
-              const char* loss) {
+              const Objective& o) {
   std::string names;
   for (const auto& [n, t] : outputs) {
     if (n == name) return t;
     names += (names.empty() ? "" : ", ") + n;
   }
-  fail("train.loss {} needs the net's output '{}' (a {} training graph); {} gives {}", loss, name,
-       std::string(loss) == "icfrnet" ? "ICFRNet" : "PIDNet-family", net.type_name(), names);
+  fail("train.loss {} needs the net's output '{}' (a {} training graph); {} gives {}", o.loss, name,
+       o.graph, net.type_name(), names);
 }
 
 PidNetHeads heads_of(const NamedTensors& outputs, const Module& net, const data::Batch& batch,
-                     const char* loss) {
+                     const Objective& o) {
   PidNetHeads h;
-  h.main = output(outputs, "main", net, loss);
-  h.aux_p = output(outputs, "aux_p", net, loss);
-  h.boundary = output(outputs, "boundary", net, loss);
-  RTSEG_CHECK(batch.boundary.defined(), "train.loss {}: the batch has no edge maps", loss);
+  h.main = output(outputs, "main", net, o);
+  h.aux_p = output(outputs, "aux_p", net, o);
+  h.boundary = output(outputs, "boundary", net, o);
+  RTSEG_CHECK(batch.boundary.defined(), "train.loss {}: the batch has no edge maps", o.loss);
   return h;
 }
+
+constexpr Objective kPidnet{"pidnet", "PIDNet-family"}, kIcfrnet{"icfrnet", "ICFRNet"};
 
 // Every named term except the total, which LossTerms carries on its own.
 std::vector<std::pair<std::string, Tensor>> parts(
@@ -65,7 +73,7 @@ class PidnetTrainingLoss : public TrainingLoss {
   explicit PidnetTrainingLoss(const LossSetup& s) : options_(pidnet_options(s)) {}
 
   LossTerms compute(Module& net, const data::Batch& batch) override {
-    const PidNetHeads heads = heads_of(net.named_outputs(batch.images), net, batch, "pidnet");
+    const PidNetHeads heads = heads_of(net.named_outputs(batch.images), net, batch, kPidnet);
     const PidnetLossTerms t = pidnet_loss(heads.list(), batch.labels, batch.boundary, options_);
     return {t.total, parts(t.named())};
   }
@@ -105,9 +113,9 @@ class IcfrnetTrainingLoss : public TrainingLoss {
 
   LossTerms compute(Module& net, const data::Batch& batch) override {
     const NamedTensors out = net.named_outputs(batch.images);
-    const PidNetHeads heads = heads_of(out, net, batch, "icfrnet");
+    const PidNetHeads heads = heads_of(out, net, batch, kIcfrnet);
     const IcfrnetLossTerms t =
-        icfrnet_loss(heads.list(), output(out, "ic_logits", net, "icfrnet"), batch.labels,
+        icfrnet_loss(heads.list(), output(out, "ic_logits", net, kIcfrnet), batch.labels,
                      batch.boundary, source_.maps(batch), options_);
     return {t.total, parts(t.named())};
   }

@@ -98,10 +98,7 @@ Config config_for_weights(const std::string& config_path, const std::string& wei
 
 bool all_finite(const Module& net) {
   for (const auto& [name, t] : net.state_dict()) {
-    if (t.dtype() != DType::F32 && t.dtype() != DType::F64) continue;
-    for (double v : t.to_doubles()) {
-      if (!std::isfinite(v)) return false;
-    }
+    if (count_non_finite(t) > 0) return false;
   }
   return true;
 }

@@ -4,11 +4,11 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
 
+#include "apps/lib/cli.h"
 #include "core/error.h"
 
 namespace fs = std::filesystem;
@@ -25,17 +25,6 @@ constexpr const char* kEventsPrefix = "events.out.tfevents.";
 bool is_run_file(const std::string& name) {
   return std::find(std::begin(kRunFiles), std::end(kRunFiles), name) != std::end(kRunFiles) ||
          name.rfind(kEventsPrefix, 0) == 0;
-}
-
-std::string shell_quoted(const std::string& word) {
-  const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) ||
-           std::string("-_./=:,+@%").find(c) != std::string::npos;
-  });
-  if (plain) return word;
-  std::string quoted = "'";
-  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
 }
 
 }  // namespace
@@ -93,9 +82,9 @@ void require_writable_folder(const std::string& dir, const std::string& what) {
 
 std::string resume_command(const std::string& config, const std::vector<std::string>& settings,
                            const std::string& dir) {
-  std::string command = "rtseg train --config " + shell_quoted(config);
-  for (const std::string& s : settings) command += " " + shell_quoted(s);
-  return command + " -o " + shell_quoted(dir) + " --resume";
+  std::string command = "rtseg train --config " + shell_word(config);
+  for (const std::string& s : settings) command += " " + shell_word(s);
+  return command + " -o " + shell_word(dir) + " --resume";
 }
 
 }  // namespace rtseg::app

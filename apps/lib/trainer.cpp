@@ -93,6 +93,7 @@ class Run {
   int64_t batches_per_epoch_ = 0, total_ = 0, iteration_ = 0;
   int64_t start_iteration_ = -1;  // where a resumed run started; -1 for a new run
   int64_t classes_ = 0;
+  int64_t batch_norm_stride_ = 1;           // NetInfo::deepest_batch_norm_stride of the net
   int64_t batches_without_labels_ = 0;      // in a row: training batches without a class pixel
   double best_miou_ = -1, last_miou_ = -1;  // -1: no validation yet (mIoU is in [0, 1])
 
@@ -115,6 +116,7 @@ void Run::setup() {
   info_ = dataset_info(exp_.data);
   const int64_t classes = exp_.model.classes ? exp_.model.classes : info_.num_classes();
   classes_ = classes;
+  batch_norm_stride_ = net_info(exp_.model.name).deepest_batch_norm_stride;
   RTSEG_CHECK(classes == info_.num_classes(),
               "config: model.classes is {} but the {} dataset has {} classes", classes, info_.name,
               info_.num_classes());
@@ -238,30 +240,28 @@ void Run::check_batch_has_labels(const data::Batch& batch) {
 // See NetInfo::deepest_batch_norm_stride: refuse the sizes whose BatchNorm statistics degenerate
 // (the weights turn non-finite at any learning rate while the logged losses look fine).
 void Run::check_batch_norm_values(const data::Batch& batch) const {
-  const int64_t s = net_info(exp_.model.name).deepest_batch_norm_stride;
+  const int64_t s = batch_norm_stride_;
   const int64_t n = batch.images.size(0), h = batch.images.size(2), w = batch.images.size(3);
-  const int64_t values = n * ((h + s - 1) / s) * ((w + s - 1) / s);
-  RTSEG_CHECK(
-      values >= kMinBatchNormValues,
-      "{} in batches of {} at {}x{} leaves {} value{} per channel to the BatchNorm layers at 1/{} "
-      "({}x{} "
-      "per image); they need at least {}, or their statistics degenerate and the weights become "
-      "non-finite: train on larger crops or in larger batches",
-      exp_.model.name, n, h, w, values, values == 1 ? "" : "s", s, (h + s - 1) / s, (w + s - 1) / s,
-      kMinBatchNormValues);
+  const int64_t mh = (h + s - 1) / s, mw = (w + s - 1) / s;  // the map there, per image
+  const int64_t values = n * mh * mw;
+  RTSEG_CHECK(values >= kMinBatchNormValues,
+              "{} in batches of {} at {}x{} leaves {} value{} per channel to the BatchNorm layers "
+              "at 1/{} ({}x{} per image); they need at least {}, or their statistics degenerate "
+              "and the weights become non-finite: train on larger crops or in larger batches",
+              exp_.model.name, n, h, w, values, values == 1 ? "" : "s", s, mh, mw,
+              kMinBatchNormValues);
 }
 
 void Run::train_step(const data::Batch& host_batch) {
   check_batch_norm_values(host_batch);
   check_batch_has_labels(host_batch);
   schedule_.apply(*optimizer_, iteration_);
-  data::Batch prepared = host_batch;
-  loss_->prepare_host_batch(prepared);
-  data::Batch batch = prepared;
-  batch.images = prepared.images.to(device_);
-  if (prepared.labels.defined()) batch.labels = prepared.labels.to(device_);
-  if (prepared.boundary.defined()) batch.boundary = prepared.boundary.to(device_);
-  if (prepared.complexity.defined()) batch.complexity = prepared.complexity.to(device_);
+  data::Batch batch = host_batch;
+  loss_->prepare_host_batch(batch);  // still on the host here
+  batch.images = batch.images.to(device_);
+  if (batch.labels.defined()) batch.labels = batch.labels.to(device_);
+  if (batch.boundary.defined()) batch.boundary = batch.boundary.to(device_);
+  if (batch.complexity.defined()) batch.complexity = batch.complexity.to(device_);
 
   optimizer_->zero_grad();
   const LossTerms terms = loss_->compute(*net_, batch);
