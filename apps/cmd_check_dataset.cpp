@@ -3,8 +3,8 @@
 #include "apps/commands.h"
 #include "apps/lib/datasets.h"
 #include "apps/lib/experiment.h"
-#include "core/error.h"
 #include "data/check_dataset.h"
+#include "kernels/error.h"
 
 namespace rtseg::app {
 

@@ -11,9 +11,9 @@
 
 #include "apps/commands.h"
 #include "apps/lib/model.h"
-#include "core/error.h"
 #include "core/file_format.h"
 #include "core/safetensors.h"
+#include "kernels/error.h"
 
 namespace fs = std::filesystem;
 

@@ -11,10 +11,10 @@
 #include "apps/lib/model.h"
 #include "apps/lib/render.h"
 #include "apps/lib/run_folder.h"
-#include "core/error.h"
 #include "core/ops.h"
 #include "data/cityscapes.h"
 #include "data/image_io.h"
+#include "kernels/error.h"
 
 namespace fs = std::filesystem;
 

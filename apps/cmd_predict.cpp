@@ -12,10 +12,10 @@
 #include "apps/lib/model.h"
 #include "apps/lib/output_names.h"
 #include "apps/lib/render.h"
-#include "core/error.h"
 #include "core/ops.h"
 #include "data/geometry.h"
 #include "data/image_io.h"
+#include "kernels/error.h"
 
 namespace fs = std::filesystem;
 

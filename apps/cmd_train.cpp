@@ -8,7 +8,7 @@
 #include "apps/lib/progress.h"
 #include "apps/lib/run_folder.h"
 #include "apps/lib/trainer.h"
-#include "core/error.h"
+#include "kernels/error.h"
 
 namespace rtseg::app {
 

@@ -1,19 +1,5 @@
-// Whether CUDA devices can be used, detected once per process. CPU-only use never calls this,
-// so it never touches the driver. On a machine without a driver cudaGetDeviceCount returns an
-// error (not 0): that is reported as "no GPU" with the driver's reason.
+// Whether CUDA devices can be used: the CUDA runtime's query, for the layers above core (which
+// include nothing of kernels/). Without CUDA (RTSEG_CUDA=OFF) core/cuda_stub.cpp answers "none".
 #pragma once
 
-#include <string>
-
-namespace rtseg {
-
-struct CudaAvailability {
-  bool built = false;    // compiled with RTSEG_CUDA
-  int device_count = 0;  // usable devices (0 when none or not built)
-  std::string reason;    // why there is none, in words
-};
-
-const CudaAvailability& cuda_availability();
-inline bool cuda_available() { return cuda_availability().device_count > 0; }
-
-}  // namespace rtseg
+#include "kernels/cuda/runtime/availability.h"

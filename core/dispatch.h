@@ -3,7 +3,7 @@
 #pragma once
 
 #include "core/dtype.h"
-#include "core/error.h"
+#include "kernels/error.h"
 
 #define RTSEG_DISPATCH_CASE(enum_value, type, ...) \
   case enum_value: {                               \

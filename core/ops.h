@@ -10,5 +10,6 @@
 #include "core/ops/pool.h"
 #include "core/ops/reduce.h"
 #include "core/ops/resize.h"
+#include "core/ops/sgd_update.h"
 #include "core/ops/shape_ops.h"
 #include "core/ops/softmax.h"

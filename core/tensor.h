@@ -11,9 +11,9 @@
 
 #include "core/device.h"
 #include "core/dtype.h"
-#include "core/error.h"
 #include "core/shape.h"
 #include "core/storage.h"
+#include "kernels/error.h"
 
 namespace rtseg {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "core/error.h"
+#include "kernels/error.h"
 
 namespace rtseg::data {
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "core/error.h"
+#include "kernels/error.h"
 
 namespace rtseg::data {
 

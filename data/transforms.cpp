@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/error.h"
+#include "kernels/error.h"
 
 namespace rtseg::data {
 

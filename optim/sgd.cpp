@@ -1,10 +1,6 @@
 #include "optim/sgd.h"
 
 #include "core/autograd.h"
-#include "core/dispatch.h"
-// The one place above core/ that calls kernels directly: the fused in-place update of a parameter
-// and its momentum is no op (no autograd, no outputs), so it dispatches here.
-#include "kernels/cuda/sgd.h"
 
 namespace rtseg {
 
@@ -40,24 +36,9 @@ void SGD::step() {
       Tensor& buf = buffers_[k++];
       const Tensor grad = p.grad();
       if (!grad.defined()) continue;
-      RTSEG_CHECK(p.is_contiguous(), "SGD: parameter {} is not contiguous", p.describe());
-      const Tensor gc = as_contiguous(grad);
       const bool first = !buf.defined();
       if (first && g.hyper.momentum != 0.0) buf = Tensor::empty(p.shape(), p.dtype(), p.device());
-      RTSEG_DISPATCH_FLOATING(p.dtype(), "SGD", [&] {
-        scalar_t* pp = p.data<scalar_t>();
-        const scalar_t* pg = gc.data<scalar_t>();
-        scalar_t* pb = buf.defined() ? buf.data<scalar_t>() : nullptr;
-        if (p.device().is_cpu()) {
-          scalar_t none = 0;
-          for (int64_t i = 0, n = p.numel(); i < n; ++i) {
-            sgd_update(pp[i], pg[i], pb ? pb[i] : none, first, g.hyper);
-          }
-        } else {
-          RTSEG_CUDA_ONLY("SGD", cuda::sgd_step(pp, pg, pb, p.numel(), first, g.hyper,
-                                                cuda::stream_of(p.device().index)));
-        }
-      });
+      sgd_update_(p, grad, buf, first, g.hyper);
     }
   }
   ++steps_;

@@ -1,12 +1,12 @@
 // SGD with momentum, Nesterov momentum and L2 weight decay, with PyTorch's exact semantics
-// (kernels/sgd_update.h) and parameter groups. One fused pass per parameter on either device.
+// (core/ops/sgd_update.h) and parameter groups. One fused pass per parameter on either device.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "core/ops/sgd_update.h"
 #include "core/tensor.h"
-#include "kernels/sgd_update.h"
 
 namespace rtseg {
 

@@ -12,9 +12,9 @@
 
 #include <functional>
 
-#include "core/cuda/check.h"
-#include "core/cuda/context.h"
 #include "kernels/cuda/cudnn.h"
+#include "kernels/cuda/runtime/check.h"
+#include "kernels/cuda/runtime/context.h"
 #endif
 
 namespace rtseg {

@@ -15,8 +15,8 @@
 #ifdef RTSEG_HAVE_CUDA
 #include <cuda_runtime.h>
 
-#include "core/cuda/allocator.h"
-#include "core/cuda/context.h"
+#include "kernels/cuda/runtime/allocator.h"
+#include "kernels/cuda/runtime/context.h"
 #endif
 
 namespace rtseg {

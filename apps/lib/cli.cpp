@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <new>
 
-#include "core/error.h"
+#include "kernels/error.h"
 
 namespace rtseg::app {
 

@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "apps/lib/value_range.h"
-#include "core/error.h"
+#include "kernels/error.h"
 
 namespace rtseg::app {
 

@@ -6,7 +6,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "core/error.h"
+#include "kernels/error.h"
 
 namespace rtseg::app {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "apps/lib/raster.h"
-#include "core/error.h"
+#include "kernels/error.h"
 
 namespace rtseg::app {
 

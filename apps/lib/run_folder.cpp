@@ -9,7 +9,7 @@
 #include <system_error>
 
 #include "apps/lib/cli.h"
-#include "core/error.h"
+#include "kernels/error.h"
 
 namespace fs = std::filesystem;
 

@@ -7,8 +7,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include "core/error.h"
 #include "data/image_io.h"
+#include "kernels/error.h"
 
 namespace rtseg::app {
 

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <limits>
 
-#include "core/error.h"
+#include "kernels/error.h"
 
 namespace rtseg::app {
 

@@ -13,7 +13,7 @@
 #include "kernels/cuda/cudnn.h"
 #include "kernels/cuda/depthwise_conv.h"
 #include "kernels/cuda/grouped_conv.h"
-#include "kernels/cuda/stream.h"
+#include "kernels/cuda/runtime/stream.h"
 
 namespace rtseg {
 

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "kernels/cuda/stream.h"
+#include "kernels/cuda/runtime/stream.h"
 
 namespace rtseg::cuda {
 

@@ -2,8 +2,8 @@
 
 #include <climits>
 
-#include "core/cuda/check.h"
-#include "core/cuda/context.h"
+#include "kernels/cuda/runtime/check.h"
+#include "kernels/cuda/runtime/context.h"
 
 namespace rtseg::cuda {
 

@@ -1,6 +1,6 @@
 // Every cuBLAS call of rtseg, organised by op. Matrices are row-major and contiguous; the calls
 // run on the stream of `device`'s context, whose cuBLAS handle carries the math mode (TF32 tensor
-// cores for float32 only when the context's tf32() is on; see core/cuda/context.h).
+// cores for float32 only when the context's tf32() is on; see kernels/cuda/runtime/context.h).
 #pragma once
 
 #include <cstdint>

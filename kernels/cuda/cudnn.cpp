@@ -8,9 +8,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "core/cuda/check.h"
-#include "core/cuda/context.h"
-#include "core/tensor.h"
+#include "kernels/cuda/runtime/allocator.h"
+#include "kernels/cuda/runtime/check.h"
+#include "kernels/cuda/runtime/context.h"
 
 namespace rtseg::cuda {
 
@@ -212,11 +212,6 @@ std::map<ConvKey, std::unique_ptr<ConvPlan>>& plan_cache() {
   return *cache;
 }
 
-Tensor workspace_tensor(size_t bytes, int device) {
-  if (bytes == 0) return Tensor();
-  return Tensor::empty({static_cast<int64_t>(bytes)}, DType::U8, Device::cuda(device));
-}
-
 // Builds the plan of one pass: descriptors, then a measured search over every algorithm whose
 // workspace fits the cap. Find*Ex writes `out` (the caller overwrites it right after).
 template <typename Pass>
@@ -236,12 +231,12 @@ std::unique_ptr<ConvPlan> find_plan(const Conv2dGeometry& g, cudnnDataType_t dt,
       search_bytes = bytes;
     }
   }
-  Tensor search_ws = workspace_tensor(search_bytes, device);
+  const DeviceBuffer search_ws(search_bytes, device);
   std::vector<typename Pass::Perf> perf(Pass::kAlgoCount);
   int count = 0;
   // Synchronises: cuDNN times each algorithm. Once per shape (warm-up), never per call.
-  check(Pass::find(handle, plan->desc, a, b, out, &count, perf.data(),
-                   search_ws.defined() ? search_ws.raw_data() : nullptr, search_bytes),
+  check(Pass::find(handle, plan->desc, a, b, out, &count, perf.data(), search_ws.data(),
+                   search_bytes),
         op);
 
   const typename Pass::Perf* chosen = nullptr;
@@ -292,10 +287,10 @@ void run_pass(const char* op, const Conv2dGeometry& g, int device, const T* a, c
     }
     plan = it->second.get();  // plans are never erased, so the pointer stays valid
   }
-  Tensor ws = workspace_tensor(plan->workspace, device);
+  const DeviceBuffer ws(plan->workspace, device);
   const T alpha = T(1), beta = T(0);
   check(Pass::run(handle, plan->desc, static_cast<typename Pass::Algo>(plan->algo), &alpha, a, b,
-                  ws.defined() ? ws.raw_data() : nullptr, plan->workspace, &beta, out),
+                  ws.data(), plan->workspace, &beta, out),
         op);
 }
 

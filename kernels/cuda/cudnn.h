@@ -3,7 +3,7 @@
 // API. The algorithm of each pass is measured once per shape (cudnnFind*Ex, with a workspace from
 // the caching allocator) and cached under the full geometry, dtype, math mode and device.
 //
-// Math mode (the context's tf32() setting, core/cuda/context.h):
+// Math mode (the context's tf32() setting, kernels/cuda/runtime/context.h):
 //  - float32, tf32 off: CUDNN_FMA_MATH. CUDNN_DEFAULT_MATH is *not* strict float32: on sm80+ it
 //    permits TF32 tensor cores.
 //  - float32, tf32 on: CUDNN_DEFAULT_MATH, which permits TF32 (what PyTorch's allow_tf32 does).

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "kernels/cuda/stream.h"
+#include "kernels/cuda/runtime/stream.h"
 #include "kernels/strided_index.h"
 
 namespace rtseg::cuda {

@@ -24,9 +24,9 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "core/error.h"
 #include "kernels/conv_geometry.h"
-#include "kernels/cuda/stream.h"
+#include "kernels/cuda/runtime/stream.h"
+#include "kernels/error.h"
 
 namespace rtseg::cuda {
 

@@ -7,14 +7,15 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "core/cuda/check.h"
-#include "core/cuda/launch_scope.h"
+#include "kernels/cuda/runtime/check.h"
+#include "kernels/cuda/runtime/launch_scope.h"
 #include "kernels/strided_index.h"
 
 // Every kernel launch: RTSEG_LAUNCH(grid, block, shared_bytes, stream, kernel)(args...), with the
 // kernel last so that the commas of its template arguments need no parentheses. It makes the
-// stream's device current for the launch and honours RTSEG_CUDA_SYNC (core/cuda/launch_scope.h);
-// in emulation builds it is also the emulator's entry point (kernels/cuda/emu).
+// stream's device current for the launch and honours RTSEG_CUDA_SYNC
+// (kernels/cuda/runtime/launch_scope.h); in emulation builds it is also the emulator's entry point
+// (kernels/cuda/emu).
 #ifdef RTSEG_CUDA_EMULATED_RUNTIME
 #define RTSEG_LAUNCH(grid, block, shared_bytes, stream, ...)                    \
   for (::rtseg::cuda::LaunchScope rtseg_launch_scope_((stream), #__VA_ARGS__);  \

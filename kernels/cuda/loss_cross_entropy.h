@@ -11,7 +11,7 @@
 #include <cstdint>
 
 #include "kernels/cpu/loss_cross_entropy.h"
-#include "kernels/cuda/stream.h"
+#include "kernels/cuda/runtime/stream.h"
 
 namespace rtseg::cuda {
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "kernels/cpu/loss_kl.h"
-#include "kernels/cuda/stream.h"
+#include "kernels/cuda/runtime/stream.h"
 
 namespace rtseg::cuda {
 

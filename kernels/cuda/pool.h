@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "kernels/cuda/stream.h"
+#include "kernels/cuda/runtime/stream.h"
 #include "kernels/pool_geometry.h"
 
 namespace rtseg::cuda {

@@ -8,7 +8,7 @@
 #pragma once
 
 #include "kernels/cpu/resize.h"
-#include "kernels/cuda/stream.h"
+#include "kernels/cuda/runtime/stream.h"
 
 namespace rtseg::cuda {
 

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "kernels/cuda/stream.h"
+#include "kernels/cuda/runtime/stream.h"
 #include "kernels/sgd_update.h"
 
 namespace rtseg::cuda {

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "kernels/cpu/softmax.h"
-#include "kernels/cuda/stream.h"
+#include "kernels/cuda/runtime/stream.h"
 
 namespace rtseg::cuda {
 

@@ -8,9 +8,9 @@
 #include <functional>
 #include <vector>
 
-#include "core/cuda/allocator.h"
 #include "core/ops.h"
 #include "core/random.h"
+#include "kernels/cuda/runtime/allocator.h"
 
 namespace rtseg::testing {
 

@@ -10,10 +10,10 @@
 // input gradient, N·OH·OW for the weight and bias gradients. float64: rel = 1e-10. TF32 (one test)
 // adds 2⁻⁹: both factors of each product rounded (or truncated) to a 10-bit mantissa, ≤ 2⁻¹⁰ each.
 #include "../test_support.h"
-#include "core/cuda/context.h"
 #include "gpu_compare.h"
 #include "kernels/cuda/conv_select.h"
 #include "kernels/cuda/cudnn.h"
+#include "kernels/cuda/runtime/context.h"
 
 using namespace rtseg;
 using namespace rtseg::testing;

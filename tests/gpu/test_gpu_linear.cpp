@@ -7,8 +7,8 @@
 // the batch for the bias gradient), the worst-case bound of a float32 sum of L products in any
 // order; float64: rel = 1e-10. TF32 adds 2⁻⁹ (both factors rounded or truncated to 10 bits).
 #include "../test_support.h"
-#include "core/cuda/context.h"
 #include "gpu_compare.h"
+#include "kernels/cuda/runtime/context.h"
 
 using namespace rtseg;
 using namespace rtseg::testing;

@@ -4,10 +4,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "core/cuda/allocator.h"
-#include "core/cuda/context.h"
 #include "core/random.h"
 #include "core/tensor.h"
+#include "kernels/cuda/runtime/allocator.h"
+#include "kernels/cuda/runtime/context.h"
 
 using namespace rtseg;
 

@@ -3,9 +3,9 @@
 // work of both, and a small training step on cuda:1 matches the CPU. Needs two devices; with one
 // it says so and passes without checking anything.
 #include "../test_support.h"
-#include "core/cuda/context.h"
 #include "core/cuda_runtime.h"
 #include "gpu_compare.h"
+#include "kernels/cuda/runtime/context.h"
 #include "optim/sgd.h"
 
 using namespace rtseg;

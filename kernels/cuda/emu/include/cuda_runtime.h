@@ -1,7 +1,7 @@
 // The emulated CUDA runtime API: the subset of <cuda_runtime.h> that rtseg calls, with CUDA's
 // own names, enum values and error codes, implemented on the CPU by kernels/cuda/emu. It shadows
 // the toolkit's header in -DRTSEG_CUDA_EMULATION=ON builds (which need no toolkit and no GPU),
-// so core/cuda, the op dispatch and the kernels compile unchanged.
+// so kernels/cuda/runtime, the op dispatch and the kernels compile unchanged.
 #pragma once
 
 #include <cstddef>

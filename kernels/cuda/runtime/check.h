@@ -6,7 +6,7 @@
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
-#include "core/error.h"
+#include "kernels/error.h"
 
 namespace rtseg::cuda {
 

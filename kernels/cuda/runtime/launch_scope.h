@@ -5,7 +5,7 @@
 // later synchronisation.
 #pragma once
 
-#include "kernels/cuda/stream.h"
+#include "kernels/cuda/runtime/stream.h"
 
 namespace rtseg::cuda {
 

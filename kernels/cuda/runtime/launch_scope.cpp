@@ -1,10 +1,10 @@
-#include "core/cuda/launch_scope.h"
+#include "kernels/cuda/runtime/launch_scope.h"
 
 #include <cstdlib>
 #include <cstring>
 
-#include "core/cuda/check.h"
-#include "core/cuda/context.h"
+#include "kernels/cuda/runtime/check.h"
+#include "kernels/cuda/runtime/context.h"
 
 namespace rtseg::cuda {
 

@@ -8,7 +8,7 @@ namespace rtseg::cuda {
 
 using Stream = CUstream_st*;  // == cudaStream_t
 
-// The stream of device `device`'s context (see core/cuda/context.h).
+// The stream of device `device`'s context (see kernels/cuda/runtime/context.h).
 Stream stream_of(int device);
 // The device whose context owns `stream`, or -1 for a stream no context owns.
 int device_of(Stream stream);

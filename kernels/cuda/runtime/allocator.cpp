@@ -1,4 +1,4 @@
-#include "core/cuda/allocator.h"
+#include "kernels/cuda/runtime/allocator.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -7,8 +7,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/cuda/check.h"
-#include "core/cuda/context.h"
+#include "kernels/cuda/runtime/check.h"
+#include "kernels/cuda/runtime/context.h"
 
 namespace rtseg::cuda {
 

@@ -1,5 +1,7 @@
 // Errors: every failure in library code is an rtseg::Error that says what and where.
 // Library code never calls exit() or abort(); apps catch Error at the top and print it.
+// Defined in the lowest layer (kernels/, which includes nothing above it) so that kernels, the
+// CUDA runtime and everything built on them report through the one type.
 #pragma once
 
 #include <fmt/format.h>

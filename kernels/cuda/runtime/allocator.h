@@ -28,6 +28,24 @@ void reset_peak(int device);
 // Whether freed blocks are kept for reuse (false in pass-through mode).
 bool caching_enabled();
 
+// A block of scratch memory on `device` for the lifetime of the object (a kernel's workspace);
+// no bytes means no block.
+class DeviceBuffer {
+ public:
+  DeviceBuffer(size_t bytes, int device)
+      : ptr_(bytes ? allocate(bytes, device) : nullptr), device_(device) {}
+  ~DeviceBuffer() {
+    if (ptr_) release(ptr_, device_);
+  }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  void* data() const { return ptr_; }
+
+ private:
+  void* ptr_;
+  int device_;
+};
+
 // Test mode: every block handed out is filled with 0xFF bytes (NaN in float and double, so a
 // kernel that leaves part of its output unwritten is caught), followed by a guard region of
 // sentinel bytes. Blocks allocated before the mode was switched on have no guard. Slow (it

@@ -1,12 +1,12 @@
-#include "core/cuda/context.h"
+#include "kernels/cuda/runtime/context.h"
 
 #include <map>
 #include <memory>
 #include <mutex>
 
-#include "core/cuda/check.h"
-#include "core/cuda_runtime.h"
-#include "kernels/cuda/stream.h"
+#include "kernels/cuda/runtime/availability.h"
+#include "kernels/cuda/runtime/check.h"
+#include "kernels/cuda/runtime/stream.h"
 
 namespace rtseg::cuda {
 
