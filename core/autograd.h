@@ -79,6 +79,13 @@ bool should_record(const TensorList& inputs);
 // output.detach() instead), or the node would keep itself alive.
 void record(const char* name, const TensorList& inputs, const TensorList& outputs, BackwardFn fn);
 
+// What a backward keeps of a tensor: detached (no history, so a node never holds itself or its
+// inputs' graphs through a capture) and undefined unless `needed`, so that a node saves only what
+// the gradients it can be asked for read. Capture the result, never the tensor itself.
+inline Tensor save_for_backward(const Tensor& t, bool needed = true) {
+  return needed ? t.detach() : Tensor();
+}
+
 void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph);
 
 }  // namespace rtseg::autograd

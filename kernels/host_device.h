@@ -11,3 +11,13 @@
 #define RTSEG_HOST_DEVICE
 #endif
 #endif
+
+// A math function in shared code: CUDA's device overloads (float and double) are in the global
+// namespace, the host's in std::, so RTSEG_MATH(exp)(x) picks the one for the side compiled.
+#ifndef RTSEG_MATH
+#ifdef __CUDA_ARCH__
+#define RTSEG_MATH(fn) ::fn
+#else
+#define RTSEG_MATH(fn) std::fn
+#endif
+#endif

@@ -3,6 +3,7 @@
 #include "core/autograd.h"
 #include "core/dispatch.h"
 #include "core/op_checks.h"
+#include "core/ops/pointwise.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cuda/elementwise.h"
 
@@ -42,23 +43,6 @@ Tensor binary_forward(const char* op, cuda::BinaryOp kind, const Tensor& a, cons
                                              b.data<scalar_t>(),
                                              make_strided_shape(shape, broadcast_strides(b, shape)),
                                              out.numel(), cuda::stream_of(a.device().index)));
-    }
-  });
-  return out;
-}
-
-template <typename F>
-Tensor scalar_forward(const char* op, cuda::UnaryOp kind, double value, const Tensor& x, F f) {
-  check::floating(op, x, "input");
-  const Tensor src = as_contiguous(x);
-  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    if (x.device().is_cpu()) {
-      cpu::unary(out.data<scalar_t>(), src.data<scalar_t>(), x.numel(),
-                 [&](scalar_t u) { return static_cast<scalar_t>(f(static_cast<double>(u))); });
-    } else {
-      RTSEG_CUDA_ONLY(op, cuda::unary(kind, value, out.data<scalar_t>(), src.data<scalar_t>(),
-                                      x.numel(), cuda::stream_of(x.device().index)));
     }
   });
   return out;
@@ -165,33 +149,13 @@ Tensor div(const Tensor& a, const Tensor& b) {
 }
 
 Tensor add_scalar(const Tensor& x, double value) {
-  Tensor out = scalar_forward("add_scalar", cuda::UnaryOp::AddScalar, value, x,
-                              [value](double u) { return u + value; });
-  autograd::record("add_scalar", {x}, {out},
-                   [](const autograd::TensorList& g, const std::vector<bool>&) {
-                     return autograd::TensorList{g[0]};
-                   });
-  return out;
+  return detail::pointwise<unary::AddScalar>(x, value);
 }
-
 Tensor mul_scalar(const Tensor& x, double value) {
-  Tensor out = scalar_forward("mul_scalar", cuda::UnaryOp::MulScalar, value, x,
-                              [value](double u) { return u * value; });
-  autograd::record("mul_scalar", {x}, {out},
-                   [value](const autograd::TensorList& g, const std::vector<bool>&) {
-                     return autograd::TensorList{mul_scalar(g[0], value)};
-                   });
-  return out;
+  return detail::pointwise<unary::MulScalar>(x, value);
 }
-
 Tensor rsub_scalar(const Tensor& x, double value) {
-  Tensor out = scalar_forward("rsub_scalar", cuda::UnaryOp::RSubScalar, value, x,
-                              [value](double u) { return value - u; });
-  autograd::record("rsub_scalar", {x}, {out},
-                   [](const autograd::TensorList& g, const std::vector<bool>&) {
-                     return autograd::TensorList{neg(g[0])};
-                   });
-  return out;
+  return detail::pointwise<unary::RSubScalar>(x, value);
 }
 
 Tensor neg(const Tensor& x) { return mul_scalar(x, -1.0); }

@@ -56,15 +56,19 @@ void accumulate_broadcast(T* dst, const T* src, const std::vector<int64_t>& shap
   }
 }
 
-template <typename T, typename F>
-void unary(T* out, const T* x, int64_t n, F f) {
-  for (int64_t i = 0; i < n; ++i) out[i] = f(x[i]);
+// out = Op::forward(x, param) over n contiguous elements (Op: kernels/unary_element.h).
+template <typename Op, typename T>
+void unary(T param, T* out, const T* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = Op::forward(x[i], param);
 }
 
-// grad_in[i] = f(x[i], y[i], grad_out[i]): the shape of every pointwise backward.
-template <typename T, typename F>
-void unary_backward(T* grad_in, const T* x, const T* y, const T* grad_out, int64_t n, F f) {
-  for (int64_t i = 0; i < n; ++i) grad_in[i] = f(x[i], y[i], grad_out[i]);
+// grad_in = Op::backward(x, y, grad_out, param); x or y may be null where Op does not read it.
+template <typename Op, typename T>
+void unary_backward(T param, T* grad_in, const T* x, const T* y, const T* grad_out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    grad_in[i] = Op::backward(Op::kReadsInput ? x[i] : T(0), Op::kReadsOutput ? y[i] : T(0),
+                              grad_out[i], param);
+  }
 }
 
 }  // namespace rtseg::cpu

@@ -23,6 +23,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/grouped_conv.h"
+#include "kernels/unary_element.h"
 
 namespace rtseg::cuda {
 
@@ -35,9 +36,9 @@ RTSEG_HOST_DEVICE inline T apply_epilogue(T v, ConvEpilogue e) {
     case ConvEpilogue::None:
       return v;
     case ConvEpilogue::Relu:
-      return v > T(0) ? v : T(0);
+      return unary::Relu::forward(v, T(0));
     case ConvEpilogue::Relu6:
-      return v > T(0) ? (v < T(6) ? v : T(6)) : T(0);
+      return unary::Relu6::forward(v, T(0));
   }
   return v;
 }

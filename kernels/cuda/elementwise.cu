@@ -33,69 +33,16 @@ __global__ void same_shape_binary_kernel(BinaryOp op, T* out, const T* a, const 
   RTSEG_GRID_STRIDE_LOOP(i, n) { out[i] = apply_binary(op, a[i], b[i]); }
 }
 
-template <typename T>
-__device__ T sigmoid_of(T v) {
-  if (v >= T(0)) return T(1) / (T(1) + exp(-v));
-  const T e = exp(v);
-  return e / (T(1) + e);
+template <typename Op, typename T>
+__global__ void unary_kernel(T p, T* out, const T* x, int64_t n) {
+  RTSEG_GRID_STRIDE_LOOP(i, n) { out[i] = Op::forward(x[i], p); }
 }
 
-template <typename T>
-__device__ T apply_unary(UnaryOp op, T p, T v) {
-  switch (op) {
-    case UnaryOp::Relu:
-      return v > T(0) ? v : T(0);
-    case UnaryOp::Relu6:
-      return v > T(0) ? (v < T(6) ? v : T(6)) : T(0);
-    case UnaryOp::LeakyRelu:
-      return v > T(0) ? v : v * p;
-    case UnaryOp::Sigmoid:
-      return sigmoid_of(v);
-    case UnaryOp::Tanh:
-      return tanh(v);
-    case UnaryOp::AddScalar:
-      return v + p;
-    case UnaryOp::MulScalar:
-      return v * p;
-    case UnaryOp::RSubScalar:
-      return p - v;
+template <typename Op, typename T>
+__global__ void unary_backward_kernel(T p, T* gi, const T* x, const T* y, const T* go, int64_t n) {
+  RTSEG_GRID_STRIDE_LOOP(i, n) {
+    gi[i] = Op::backward(Op::kReadsInput ? x[i] : T(0), Op::kReadsOutput ? y[i] : T(0), go[i], p);
   }
-  return T(0);
-}
-
-// The same derivative rules as the CPU reference (kinks take the left piece).
-template <typename T>
-__device__ T apply_unary_backward(UnaryOp op, T p, T x, T y, T g) {
-  switch (op) {
-    case UnaryOp::Relu:
-      return x > T(0) ? g : T(0);
-    case UnaryOp::Relu6:
-      return (x > T(0) && x < T(6)) ? g : T(0);
-    case UnaryOp::LeakyRelu:
-      return x > T(0) ? g : g * p;
-    case UnaryOp::Sigmoid:
-      return g * y * (T(1) - y);
-    case UnaryOp::Tanh:
-      return g * (T(1) - y * y);
-    case UnaryOp::AddScalar:
-      return g;
-    case UnaryOp::MulScalar:
-      return g * p;
-    case UnaryOp::RSubScalar:
-      return -g;
-  }
-  return T(0);
-}
-
-template <typename T>
-__global__ void unary_kernel(UnaryOp op, T p, T* out, const T* x, int64_t n) {
-  RTSEG_GRID_STRIDE_LOOP(i, n) { out[i] = apply_unary(op, p, x[i]); }
-}
-
-template <typename T>
-__global__ void unary_backward_kernel(UnaryOp op, T p, T* gi, const T* x, const T* y, const T* go,
-                                      int64_t n) {
-  RTSEG_GRID_STRIDE_LOOP(i, n) { gi[i] = apply_unary_backward(op, p, x[i], y[i], go[i]); }
 }
 
 template <typename Dst, typename Src>
@@ -170,21 +117,20 @@ void broadcast_binary(BinaryOp op, T* out, const T* a, const StridedShape& a_vie
   check_launch("broadcast_binary");
 }
 
-template <typename T>
-void unary(UnaryOp op, double param, T* out, const T* x, int64_t n, Stream stream) {
+template <typename Op, typename T>
+void unary(T param, T* out, const T* x, int64_t n, Stream stream) {
   if (n == 0) return;
-  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, unary_kernel)
-  (op, static_cast<T>(param), out, x, n);
-  check_launch("unary");
+  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, unary_kernel<Op>)(param, out, x, n);
+  check_launch(Op::kName);
 }
 
-template <typename T>
-void unary_backward(UnaryOp op, double param, T* grad_in, const T* x, const T* y, const T* grad_out,
-                    int64_t n, Stream stream) {
+template <typename Op, typename T>
+void unary_backward(T param, T* grad_in, const T* x, const T* y, const T* grad_out, int64_t n,
+                    Stream stream) {
   if (n == 0) return;
-  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, unary_backward_kernel)
-  (op, static_cast<T>(param), grad_in, x, y, grad_out, n);
-  check_launch("unary_backward");
+  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, unary_backward_kernel<Op>)
+  (param, grad_in, x, y, grad_out, n);
+  check_launch(Op::kName);
 }
 
 template <typename Dst, typename Src>
@@ -225,14 +171,20 @@ void argmax_channels(int64_t* out, const T* x, int64_t n, int64_t c, int64_t hw,
 #define RTSEG_INSTANTIATE_FLOATING(T)                                                          \
   template void broadcast_binary<T>(BinaryOp, T*, const T*, const StridedShape&, const T*,     \
                                     const StridedShape&, int64_t, Stream);                     \
-  template void unary<T>(UnaryOp, double, T*, const T*, int64_t, Stream);                      \
-  template void unary_backward<T>(UnaryOp, double, T*, const T*, const T*, const T*, int64_t,  \
-                                  Stream);                                                     \
   template void sum_reduce<T>(T*, int64_t, const T*, const StridedShape&, const StridedShape&, \
                               Stream);                                                         \
   template void argmax_channels<T>(int64_t*, const T*, int64_t, int64_t, int64_t, Stream);
 RTSEG_INSTANTIATE_FLOATING(float)
 RTSEG_INSTANTIATE_FLOATING(double)
+
+#define RTSEG_INSTANTIATE_UNARY(Op, function, test_param)                                        \
+  template void unary<unary::Op, float>(float, float*, const float*, int64_t, Stream);           \
+  template void unary<unary::Op, double>(double, double*, const double*, int64_t, Stream);       \
+  template void unary_backward<unary::Op, float>(float, float*, const float*, const float*,      \
+                                                 const float*, int64_t, Stream);                 \
+  template void unary_backward<unary::Op, double>(double, double*, const double*, const double*, \
+                                                  const double*, int64_t, Stream);
+RTSEG_UNARY_ELEMENTS(RTSEG_INSTANTIATE_UNARY)
 
 #define RTSEG_INSTANTIATE_FILL(T) template void fill<T>(T*, int64_t, T, Stream);
 RTSEG_INSTANTIATE_FILL(float)

@@ -7,6 +7,7 @@
 
 #include "kernels/cuda/runtime/stream.h"
 #include "kernels/strided_index.h"
+#include "kernels/unary_element.h"
 
 namespace rtseg::cuda {
 
@@ -18,16 +19,15 @@ template <typename T>
 void broadcast_binary(BinaryOp op, T* out, const T* a, const StridedShape& a_view, const T* b,
                       const StridedShape& b_view, int64_t n, Stream stream);
 
-enum class UnaryOp { Relu, Relu6, LeakyRelu, Sigmoid, Tanh, AddScalar, MulScalar, RSubScalar };
+// out = Op::forward(x, param) over n contiguous elements, Op one of RTSEG_UNARY_ELEMENTS
+// (kernels/unary_element.h: the same math as the CPU loop).
+template <typename Op, typename T>
+void unary(T param, T* out, const T* x, int64_t n, Stream stream);
 
-// out = f(x) over n contiguous elements; `param` is the slope / scalar where the op has one.
-template <typename T>
-void unary(UnaryOp op, double param, T* out, const T* x, int64_t n, Stream stream);
-
-// grad_in = f'(x, y)·grad_out for the activations (y = f(x) is the saved output).
-template <typename T>
-void unary_backward(UnaryOp op, double param, T* grad_in, const T* x, const T* y, const T* grad_out,
-                    int64_t n, Stream stream);
+// grad_in = Op::backward(x, y, grad_out, param); x or y may be null where Op does not read it.
+template <typename Op, typename T>
+void unary_backward(T param, T* grad_in, const T* x, const T* y, const T* grad_out, int64_t n,
+                    Stream stream);
 
 // dst (through dst_view) = src (through src_view), converting; both views have the same sizes.
 template <typename Dst, typename Src>

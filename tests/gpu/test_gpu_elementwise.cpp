@@ -6,6 +6,7 @@
 // order and differs from the GPU's tree by more than any fixed relative tolerance for some seeds.
 #include "../test_support.h"
 #include "gpu_compare.h"
+#include "kernels/unary_element.h"
 
 using namespace rtseg;
 using namespace rtseg::testing;
@@ -52,6 +53,32 @@ TEST_CASE("activations and scalar ops on the GPU", "[gpu][activation]") {
         [](const Tensor& t) { return rsub_scalar(mul_scalar(add_scalar(t, 0.5), 3), 1); }};
     for (const auto& f : fs) {
       compare_op([&f](const std::vector<Tensor>& t) { return f(t[0]); }, {x}, tol(dt, 1e-6), 1e-7);
+    }
+  }
+}
+
+namespace {
+
+Tensor call(Tensor (*f)(const Tensor&), const Tensor& x, double) { return f(x); }
+Tensor call(Tensor (*f)(const Tensor&, double), const Tensor& x, double p) { return f(x, p); }
+
+}  // namespace
+
+// Every row of the pointwise table (kernels/unary_element.h), odd sizes, forward and backward.
+TEST_CASE("every pointwise op of the table on the GPU", "[gpu][activation]") {
+  Generator gen(5);
+  for (DType dt : {DType::F32, DType::F64}) {
+    for (const Shape& shape : std::vector<Shape>{{1}, {3, 7, 5, 9}}) {
+      const Tensor x = random_input(shape, gen, -8, 8, dt);
+#define RTSEG_COMPARE_UNARY(Op, function, test_param)                                          \
+  {                                                                                            \
+    INFO(#function << " " << dtype_name(dt) << " " << shape_str(shape));                       \
+    compare_op(                                                                                \
+        [](const std::vector<Tensor>& t) { return call(&rtseg::function, t[0], test_param); }, \
+        {x}, tol(dt, 1e-6), 1e-7);                                                             \
+  }
+      RTSEG_UNARY_ELEMENTS(RTSEG_COMPARE_UNARY)
+#undef RTSEG_COMPARE_UNARY
     }
   }
 }
