@@ -1,23 +1,15 @@
 #include "core/storage.h"
 
-#include <cstdlib>
 #include <cstring>
 
+#include "core/host_allocator.h"
 #include "kernels/error.h"
 
 namespace rtseg {
 
-namespace {
-constexpr size_t kHostAlignment = 64;  // one cache line; also what AVX-512 loads like
-}
-
 Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
   if (device.is_cpu()) {
-    size_t rounded = (bytes + kHostAlignment - 1) / kHostAlignment * kHostAlignment;
-    if (rounded == 0) rounded = kHostAlignment;
-    data_ = std::aligned_alloc(kHostAlignment, rounded);
-    RTSEG_CHECK(data_ != nullptr, "out of host memory: asked for {} bytes", bytes);
-    std::memset(data_, 0, rounded);
+    data_ = host_allocate(bytes);
   } else {
     data_ = cuda_allocate(bytes, device.index);
   }
@@ -25,7 +17,7 @@ Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
 
 Storage::~Storage() {
   if (device_.is_cpu()) {
-    std::free(data_);
+    host_release(data_, bytes_);
   } else {
     cuda_release(data_, device_.index);
   }

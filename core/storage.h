@@ -11,9 +11,9 @@ namespace rtseg {
 
 class Storage {
  public:
-  // Allocates `bytes` on `device`. Host memory is zero-filled (uninitialised memory is a source of
-  // irreproducible results; the cost is negligible there); device memory is not, because every
-  // op writes its outputs in full and a memset would cost as much as a small kernel.
+  // Allocates `bytes` on `device`, uninitialised on either (every op writes its outputs in full;
+  // host blocks come from the caching allocator of core/host_allocator.h, whose poison mode
+  // checks that promise in the tests).
   Storage(size_t bytes, Device device);
   ~Storage();
   Storage(const Storage&) = delete;

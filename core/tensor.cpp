@@ -44,8 +44,14 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 }
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
-  Tensor t = empty(shape, dtype, device);  // host storage is zero-filled already
-  if (!device.is_cpu()) t.fill(0.0);
+  Tensor t = empty(shape, dtype, device);
+  if (t.numel() > 0) {
+    if (device.is_cpu()) {
+      std::memset(t.raw_data(), 0, static_cast<size_t>(t.numel()) * dtype_size(dtype));
+    } else {
+      t.fill(0.0);
+    }
+  }
   return t;
 }
 

@@ -15,7 +15,7 @@ start=$(date +%s)
 stamp() { echo "[$(($(date +%s) - start))s] $*"; }
 
 packages=(build-essential cmake ninja-build pkg-config catch2 libfmt-dev libstb-dev nlohmann-json3-dev
-  libcli11-dev libyaml-cpp-dev)
+  libcli11-dev libyaml-cpp-dev libdnnl-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

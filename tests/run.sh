@@ -10,7 +10,7 @@ build_dir="${1:-build}"
 
 # python3-torch (CPU) only generates the PyTorch parity references; rtseg never needs Python.
 packages=(build-essential cmake ninja-build pkg-config catch2 libfmt-dev libstb-dev nlohmann-json3-dev
-  libcli11-dev libyaml-cpp-dev libboost-context-dev clang-format
+  libcli11-dev libyaml-cpp-dev libboost-context-dev libdnnl-dev clang-format
   python3 python3-torch)
 missing=()
 for p in "${packages[@]}"; do

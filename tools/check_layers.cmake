@@ -9,6 +9,7 @@ set(rules
   "kernels/cuda/runtime|^kernels/cuda/runtime/"
   "kernels/cuda|^kernels/"
   "kernels/cpu|^kernels/[^/]+$|^kernels/cpu/"
+  "kernels/cpu_fast|^kernels/[^/]+$|^kernels/cpu/|^kernels/cpu_fast/"
   "kernels|^kernels/[^/]+$|^kernels/cpu/"
   "core|^core/|^kernels/"
   "layers|^core/|^layers/"

@@ -1,12 +1,14 @@
 #include "core/ops/conv.h"
 
 #include "core/autograd.h"
+#include "core/backend.h"
 #include "core/dispatch.h"
 #include "core/op_checks.h"
 #include "core/profile.h"
 #include "kernels/conv_geometry.h"
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/matmul.h"
+#include "kernels/cpu_fast/conv2d.h"
 #include "kernels/cuda/conv_bias.h"
 #include "kernels/cuda/conv_select.h"
 #include "kernels/cuda/cublas.h"
@@ -160,15 +162,22 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, const 
   const Tensor w = as_contiguous(w_in);
   const Tensor b = b_in.defined() ? as_contiguous(b_in) : Tensor();
   Tensor y = Tensor::empty({g.n, g.k, g.oh, g.ow}, x.dtype(), x.device());
-  RTSEG_DISPATCH_FLOATING(x.dtype(), "conv2d", [&] {
-    const scalar_t* bp = b.defined() ? b.data<scalar_t>() : nullptr;
-    if (x.device().is_cpu()) {
-      cpu::conv2d_forward(y.data<scalar_t>(), x.data<scalar_t>(), w.data<scalar_t>(), bp, g);
-    } else {
-      RTSEG_CUDA_ONLY("conv2d", conv2d_forward_cuda(y.data<scalar_t>(), x.data<scalar_t>(),
-                                                    w.data<scalar_t>(), bp, g, x.device().index));
-    }
-  });
+  const Backend backend = backend_for(x.device(), x.dtype());
+  if (backend == Backend::CpuFast) {  // float32 only
+    RTSEG_CPU_FAST_ONLY("conv2d",
+                        cpu_fast::conv2d_forward(y.data<float>(), x.data<float>(), w.data<float>(),
+                                                 b.defined() ? b.data<float>() : nullptr, g));
+  } else {
+    RTSEG_DISPATCH_FLOATING(x.dtype(), "conv2d", [&] {
+      const scalar_t* bp = b.defined() ? b.data<scalar_t>() : nullptr;
+      if (backend == Backend::CpuReference) {
+        cpu::conv2d_forward(y.data<scalar_t>(), x.data<scalar_t>(), w.data<scalar_t>(), bp, g);
+      } else {
+        RTSEG_CUDA_ONLY("conv2d", conv2d_forward_cuda(y.data<scalar_t>(), x.data<scalar_t>(),
+                                                      w.data<scalar_t>(), bp, g, x.device().index));
+      }
+    });
+  }
   if (!autograd::should_record({x_in, w_in, b_in})) return y;
   // dx needs only the weight and dw only the input: keep what the gradients asked for need.
   const Tensor x_saved = w_in.requires_grad() ? x : Tensor();
@@ -176,42 +185,54 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, const 
   autograd::record(
       "conv2d", {x_in, w_in, b_in}, {y},
       [g, x_saved, w_saved](const autograd::TensorList& grads, const std::vector<bool>& need) {
+        const char* bop = "conv2d backward";
         const Tensor dy = as_contiguous(grads[0]);
         Tensor dx, dw, db;
-        const bool cpu = dy.device().is_cpu();
+        const Backend where = backend_for(dy.device(), dy.dtype());
         [[maybe_unused]] const int device = dy.device().index;
-        RTSEG_DISPATCH_FLOATING(dy.dtype(), "conv2d backward", [&] {
+        if (need[0]) dx = Tensor::empty({g.n, g.c, g.h, g.w}, dy.dtype(), dy.device());
+        if (need[1]) dw = Tensor::empty({g.k, g.c_per_group(), g.r, g.s}, dy.dtype(), dy.device());
+        if (need[2]) db = Tensor::empty({g.k}, dy.dtype(), dy.device());
+        if (where == Backend::CpuFast) {  // float32 only
+          RTSEG_CPU_FAST_ONLY(bop, {
+            const float* dyp = dy.data<float>();
+            if (need[0])
+              cpu_fast::conv2d_backward_input(dx.data<float>(), dyp, w_saved.data<float>(), g);
+            if (need[1])
+              cpu_fast::conv2d_backward_weight(dw.data<float>(), dyp, x_saved.data<float>(), g);
+            if (need[2]) cpu_fast::conv2d_backward_bias(db.data<float>(), dyp, g);
+          });
+          return autograd::TensorList{dx, dw, db};
+        }
+        const bool cpu = where == Backend::CpuReference;
+        RTSEG_DISPATCH_FLOATING(dy.dtype(), bop, [&] {
           const scalar_t* dyp = dy.data<scalar_t>();
           if (need[0]) {
-            dx = Tensor::empty({g.n, g.c, g.h, g.w}, dy.dtype(), dy.device());
             scalar_t* dxp = dx.data<scalar_t>();
             const scalar_t* wp = w_saved.data<scalar_t>();
             if (cpu) {
               cpu::conv2d_backward_input(dxp, dyp, wp, g);
             } else {
-              RTSEG_CUDA_ONLY("conv2d backward",
-                              conv2d_backward_input_cuda(dxp, dyp, wp, g, device));
+              RTSEG_CUDA_ONLY(bop, conv2d_backward_input_cuda(dxp, dyp, wp, g, device));
             }
           }
           if (need[1]) {
-            dw = Tensor::empty({g.k, g.c_per_group(), g.r, g.s}, dy.dtype(), dy.device());
             scalar_t* dwp = dw.data<scalar_t>();
             const scalar_t* xp = x_saved.data<scalar_t>();
             if (cpu) {
               cpu::conv2d_backward_weight(dwp, dyp, xp, g);
             } else {
-              RTSEG_CUDA_ONLY("conv2d backward",
+              RTSEG_CUDA_ONLY(bop,
                               conv2d_backward_weight_cuda(dwp, dyp, xp, g, dy.dtype(), device));
             }
           }
           if (need[2]) {
-            db = Tensor::empty({g.k}, dy.dtype(), dy.device());
+            scalar_t* dbp = db.data<scalar_t>();
             if (cpu) {
-              cpu::conv2d_backward_bias(db.data<scalar_t>(), dyp, g);
+              cpu::conv2d_backward_bias(dbp, dyp, g);
             } else {
-              RTSEG_CUDA_ONLY("conv2d backward",
-                              cuda::channel_bias_backward(db.data<scalar_t>(), dyp, g.n, g.k,
-                                                          g.oh * g.ow, cuda::stream_of(device)));
+              RTSEG_CUDA_ONLY(bop, cuda::channel_bias_backward(dbp, dyp, g.n, g.k, g.oh * g.ow,
+                                                               cuda::stream_of(device)));
             }
           }
         });

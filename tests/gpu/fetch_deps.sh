@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p .deps/debs
 cd .deps/debs
-apt-get download catch2 libfmt-dev libfmt9 nlohmann-json3-dev libcli11-dev libyaml-cpp-dev libyaml-cpp0.7
+apt-get download catch2 libfmt-dev libfmt9 nlohmann-json3-dev libcli11-dev libyaml-cpp-dev libyaml-cpp0.7 \
+  libdnnl-dev libdnnl2
 ls -l

@@ -3,10 +3,14 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <cstdlib>
 
 #include "core/cuda_runtime.h"
+#include "core/host_allocator.h"
 
 int main(int argc, char** argv) {
+  setenv("RTSEG_POISON_HOST", "1", 1);  // as in tests/catch_main.cpp
+  rtseg::set_host_poison(true);
   const rtseg::CudaAvailability& cuda = rtseg::cuda_availability();
   if (cuda.device_count == 0) {
     std::printf("skipped: %s\n", cuda.reason.c_str());

@@ -1,0 +1,226 @@
+// The fast CPU backend (kernels/cpu_fast) against the reference kernels, its oracle: conv2d
+// forward and all three gradients over generated geometries, hand-picked corners and every
+// convolution shape of the three nets (traced at a small input), float32 fast vs float64
+// reference; the same bits for 1, 2 and 3 threads; the thread pool's contract; host poisoning.
+#include <atomic>
+#include <cstring>
+
+#include "apps/bench/conv_shapes.h"
+#include "core/backend.h"
+#include "core/host_allocator.h"
+#include "kernels/cpu_fast/thread_pool.h"
+#include "nets/registry.h"
+#include "test_support.h"
+
+using namespace rtseg;
+using namespace rtseg::testing;
+
+namespace {
+
+struct Case {
+  Shape input;
+  int64_t k, r, s;
+  int64_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
+  bool bias;
+};
+
+std::string describe(const Case& t) {
+  return fmt::format("input {} K{} {}×{} stride ({},{}) pad ({},{}) dil ({},{}) groups {}{}",
+                     shape_str(t.input), t.k, t.r, t.s, t.stride_h, t.stride_w, t.pad_h, t.pad_w,
+                     t.dil_h, t.dil_w, t.groups, t.bias ? " bias" : "");
+}
+
+Conv2dParams params_of(const Case& t) {
+  Conv2dParams p;
+  p.stride = {t.stride_h, t.stride_w};
+  p.padding = {t.pad_h, t.pad_w};
+  p.dilation = {t.dil_h, t.dil_w};
+  p.groups = t.groups;
+  return p;
+}
+
+// Odd sizes; batch 1 and 2; stride 1/2; dilation 1/2/5; groups 1, 4, C (and a multiplier);
+// 1×1 with and without padding or stride; kernels larger than the dilation's reach.
+std::vector<Case> generated_cases() {
+  std::vector<Case> cases;
+  int variant = 0;
+  for (int64_t n : {1, 2})
+    for (int64_t stride : {1, 2})
+      for (int64_t dil : {1, 2, 5})
+        for (int64_t groups : {1, 4, 12}) {
+          const int64_t k = variant % 2 ? 12 : 24;
+          const int64_t pad = variant % 3 == 2 ? dil - 1 : dil;
+          cases.push_back({{n, 12, 11, 13},
+                           k,
+                           3,
+                           3,
+                           stride,
+                           stride,
+                           pad,
+                           pad,
+                           dil,
+                           dil,
+                           groups,
+                           variant % 3 != 0});
+          ++variant;
+        }
+  cases.push_back({{2, 7, 9, 5}, 9, 1, 1, 1, 1, 0, 0, 1, 1, 1, true});      // pointwise
+  cases.push_back({{1, 7, 9, 5}, 9, 1, 1, 2, 2, 0, 0, 1, 1, 1, true});      // strided 1×1
+  cases.push_back({{1, 7, 9, 5}, 9, 1, 1, 1, 1, 1, 1, 1, 1, 1, false});     // padded 1×1
+  cases.push_back({{2, 8, 6, 33}, 8, 1, 1, 1, 1, 0, 0, 1, 1, 4, true});     // grouped 1×1
+  cases.push_back({{1, 6, 9, 7}, 18, 3, 3, 2, 1, 1, 3, 1, 3, 6, false});    // multiplier 3
+  cases.push_back({{1, 4, 8, 11}, 4, 1, 5, 1, 2, 0, 2, 1, 1, 1, true});     // non-square
+  cases.push_back({{1, 16, 7, 7}, 16, 3, 3, 1, 1, 23, 23, 23, 23, 16, 1});  // taps in padding
+  cases.push_back({{1, 3, 37, 41}, 5, 7, 7, 2, 2, 3, 3, 1, 1, 1, true});    // 7×7 stem
+  cases.push_back({{1, 2, 300, 3}, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, true});    // tall: many blocks
+  return cases;
+}
+
+// Every convolution of the three nets, traced at a small input.
+std::vector<Case> net_cases() {
+  std::vector<Case> cases;
+  autograd::NoGradGuard no_grad;
+  for (const char* name : {"cifrenet", "pidnet-s", "icfrnet"}) {
+    NetOptions options;
+    options.num_classes = 5;
+    auto net = create_net(name, options);
+    for (const ConvShape& s : collect_conv_shapes(*net, {1, 3, 64, 96})) {
+      cases.push_back({s.input, s.out_channels, s.kernel, s.kernel, s.stride, s.stride, s.padding,
+                       s.padding, s.dilation, s.dilation, s.groups, true});
+    }
+  }
+  return cases;
+}
+
+struct Result {
+  Tensor y, dx, dw, db;
+};
+
+Result run_conv(const Case& t, DType dtype, Backend backend, uint64_t seed) {
+  CpuBackendGuard guard(backend);
+  Generator gen(seed);
+  const int64_t cg = t.input[1] / t.groups;
+  Tensor x = random_input(t.input, gen, -1, 1, DType::F64);
+  Tensor w = random_input({t.k, cg, t.r, t.s}, gen, -1, 1, DType::F64);
+  Tensor b = t.bias ? random_input({t.k}, gen, -1, 1, DType::F64) : Tensor();
+  x = x.detach().to(dtype), w = w.detach().to(dtype);
+  if (b.defined()) b = b.detach().to(dtype);
+  for (Tensor* v : {&x, &w, &b}) {
+    if (v->defined()) v->set_requires_grad(true);
+  }
+  Result r;
+  r.y = conv2d(x, w, b, params_of(t));
+  const Tensor seed_grad = rand_uniform(r.y.shape(), -1, 1, gen, dtype);
+  r.y.backward(seed_grad);
+  r.dx = x.grad(), r.dw = w.grad();
+  if (b.defined()) r.db = b.grad();
+  return r;
+}
+
+// Tolerance for a float32 sum of `terms` products of values in [-1, 1]: relative to the size
+// such a sum reaches (√terms), a few roundings per term.
+void require_close_sum(const Tensor& fast, const Tensor& exact, int64_t terms) {
+  const double scale = std::sqrt(static_cast<double>(std::max<int64_t>(terms, 1)));
+  require_close(fast, exact, 1e-5, 2e-6 * scale);
+}
+
+void compare_with_reference(const Case& t) {
+  INFO(describe(t));
+  const Result fast = run_conv(t, DType::F32, Backend::CpuFast, 7);
+  const Result exact = run_conv(t, DType::F64, Backend::CpuReference, 7);
+  const int64_t cg = t.input[1] / t.groups, kg = t.k / t.groups;
+  const int64_t taps = t.r * t.s, pixels = t.input[0] * fast.y.size(2) * fast.y.size(3);
+  require_close_sum(fast.y, exact.y, cg * taps);
+  require_close_sum(fast.dx, exact.dx, kg * taps);
+  require_close_sum(fast.dw, exact.dw, pixels);
+  if (t.bias) require_close_sum(fast.db, exact.db, pixels);
+}
+
+void require_same_bits(const Tensor& a, const Tensor& b) {
+  REQUIRE(a.shape() == b.shape());
+  REQUIRE(std::memcmp(a.raw_data(), b.raw_data(), a.numel() * sizeof(float)) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("fast conv2d matches the reference on generated geometries", "[cpu_fast][conv]") {
+  REQUIRE(cpu_fast_available());
+  for (const Case& t : generated_cases()) compare_with_reference(t);
+}
+
+TEST_CASE("fast conv2d matches the reference on every conv of the three nets", "[cpu_fast][conv]") {
+  const std::vector<Case> cases = net_cases();
+  REQUIRE(cases.size() > 50);
+  for (const Case& t : cases) compare_with_reference(t);
+}
+
+TEST_CASE("fast conv2d gives the same bits for 1, 2 and 3 threads", "[cpu_fast][determinism]") {
+  const int before = cpu_threads();
+  std::vector<Case> cases = generated_cases();
+  // Large enough planes that every algorithm cuts its work into several tasks.
+  cases.push_back({{2, 32, 40, 56}, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, true});
+  cases.push_back({{2, 64, 40, 56}, 64, 3, 3, 1, 1, 2, 2, 2, 2, 64, true});
+  cases.push_back({{2, 64, 40, 56}, 96, 1, 1, 1, 1, 0, 0, 1, 1, 1, true});
+  for (const Case& t : cases) {
+    INFO(describe(t));
+    set_cpu_threads(1);
+    const Result one = run_conv(t, DType::F32, Backend::CpuFast, 9);
+    for (int threads : {2, 3}) {
+      set_cpu_threads(threads);
+      const Result r = run_conv(t, DType::F32, Backend::CpuFast, 9);
+      require_same_bits(r.y, one.y);
+      require_same_bits(r.dx, one.dx);
+      require_same_bits(r.dw, one.dw);
+      if (t.bias) require_same_bits(r.db, one.db);
+    }
+  }
+  set_cpu_threads(before);
+}
+
+TEST_CASE("float64 always runs on the reference backend", "[cpu_fast]") {
+  CpuBackendGuard guard(Backend::CpuFast);
+  REQUIRE(backend_for(Device::cpu(), DType::F64) == Backend::CpuReference);
+  REQUIRE(backend_for(Device::cpu(), DType::F32) == Backend::CpuFast);
+  REQUIRE(backend_for(Device::cuda(0), DType::F32) == Backend::Cuda);
+  CpuBackendGuard reference(Backend::CpuReference);
+  REQUIRE(backend_for(Device::cpu(), DType::F32) == Backend::CpuReference);
+}
+
+TEST_CASE("thread pool runs every task once and rethrows the first error", "[cpu_fast][pool]") {
+  cpu_fast::ThreadPool pool(3);
+  REQUIRE(pool.threads() == 3);
+  std::vector<std::atomic<int>> seen(1000);
+  pool.run(1000, [&](int64_t i) { seen[static_cast<size_t>(i)]++; });
+  for (const auto& s : seen) REQUIRE(s.load() == 1);
+  // Nested calls run inline on the task's thread.
+  std::atomic<int64_t> inner{0};
+  pool.run(8, [&](int64_t) { pool.run(10, [&](int64_t j) { inner += j; }); });
+  REQUIRE(inner.load() == 8 * 45);
+  REQUIRE_THROWS_WITH(pool.run(50,
+                               [](int64_t i) {
+                                 if (i == 17) fail("task {} failed", i);
+                               }),
+                      "task 17 failed");
+  pool.run(4, [&](int64_t) {});  // usable after an error
+  require_error([] { cpu_fast::ThreadPool bad(0); }, "need at least 1 thread");
+  require_error([] { set_cpu_threads(0); }, "threads: must be from 1 to 1024");
+}
+
+TEST_CASE("host poisoning fills fresh tensors with NaN; zeros clears", "[cpu_fast][memory]") {
+  REQUIRE(host_poison());                                   // tests/catch_main.cpp turns it on
+  for (const Shape& shape : {Shape{7}, Shape{300, 400}}) {  // malloc'd and cached sizes
+    const Tensor e = Tensor::empty(shape, DType::F32);
+    for (double v : e.to_doubles()) REQUIRE(std::isnan(v));
+    const Tensor z = Tensor::zeros(shape, DType::F32);
+    for (double v : z.to_doubles()) REQUIRE(v == 0.0);
+  }
+  // A released large block is cached and handed out again.
+  host_empty_cache();
+  const HostCacheStats before = host_cache_stats();
+  { Tensor big = Tensor::empty({1 << 20}, DType::F32); }
+  REQUIRE(host_cache_stats().cached_bytes >= (size_t{4} << 20));
+  { Tensor again = Tensor::empty({1 << 20}, DType::F32); }
+  REQUIRE(host_cache_stats().hits == before.hits + 1);
+  host_empty_cache();
+  REQUIRE(host_cache_stats().cached_bytes == 0);
+}
