@@ -3,8 +3,10 @@
 #include <cstring>
 
 #include "core/autograd.h"
+#include "core/backend.h"
 #include "core/dispatch.h"
 #include "kernels/cpu/strided_copy.h"
+#include "kernels/cpu_fast/strided_loops.h"
 #include "kernels/cuda/elementwise.h"
 
 namespace rtseg {
@@ -24,9 +26,13 @@ std::shared_ptr<TensorImpl> new_impl(const Shape& shape, DType dtype, Device dev
 
 template <typename Src>
 void copy_converting(const Tensor& dst, const Src* src, const Shape& src_strides) {
+  const Backend backend = backend_for(dst.device(), dst.dtype());
   RTSEG_DISPATCH_ALL(dst.dtype(), "copy_from", [&] {
-    if (dst.device().is_cpu()) {
+    if (backend == Backend::CpuReference) {
       cpu::strided_copy(dst.data<scalar_t>(), dst.strides(), src, src_strides, dst.shape());
+    } else if (backend == Backend::CpuFast) {
+      RTSEG_CPU_FAST_ONLY("copy_from", cpu_fast::strided_copy(dst.data<scalar_t>(), dst.strides(),
+                                                              src, src_strides, dst.shape()));
     } else {
       RTSEG_CUDA_ONLY(
           "copy_from",

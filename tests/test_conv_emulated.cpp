@@ -59,7 +59,7 @@ struct EmuData {
 
 template <typename T, int KS>
 void emulate_depthwise_forward(std::vector<T>& y, const EmuData<T>& d, const Conv2dGeometry& g,
-                               cuda::ConvEpilogue ep, bool& ok) {
+                               ConvEpilogue ep, bool& ok) {
   const cuda::DepthwiseTilePlan plan = cuda::plan_depthwise_forward(g, sizeof(T));
   REQUIRE(plan.fits);
   const cuda::DepthwiseParams p = cuda::depthwise_params(g, plan);
@@ -187,9 +187,9 @@ void emulate_cuda_conv(const Conv2dGeometry& g, const EmuData<T>& d, std::vector
   }
   REQUIRE(cuda::depthwise_kernel_variant(g) == (k3 ? 3 : 0));
   if (k3) {
-    emulate_depthwise_forward<T, 3>(y, d, g, cuda::ConvEpilogue::None, ok);
+    emulate_depthwise_forward<T, 3>(y, d, g, ConvEpilogue::None, ok);
   } else {
-    emulate_depthwise_forward<T, 0>(y, d, g, cuda::ConvEpilogue::None, ok);
+    emulate_depthwise_forward<T, 0>(y, d, g, ConvEpilogue::None, ok);
   }
   switch (cuda::depthwise_stride_variant(g) + (k3 ? 10 : 0)) {
     case 11:

@@ -4,10 +4,12 @@
 // reference; the same bits for 1, 2 and 3 threads; the thread pool's contract; host poisoning.
 #include <atomic>
 #include <cstring>
+#include <limits>
 
 #include "apps/bench/conv_shapes.h"
 #include "core/backend.h"
 #include "core/host_allocator.h"
+#include "kernels/cpu_fast/conv2d.h"
 #include "kernels/cpu_fast/thread_pool.h"
 #include "nets/registry.h"
 #include "test_support.h"
@@ -152,6 +154,53 @@ TEST_CASE("fast conv2d matches the reference on every conv of the three nets", "
   const std::vector<Case> cases = net_cases();
   REQUIRE(cases.size() > 50);
   for (const Case& t : cases) compare_with_reference(t);
+}
+
+TEST_CASE("fast conv2d kernels write every output and nothing around it", "[cpu_fast][conv]") {
+  // Outputs sit between guard regions of a sentinel value and start out as NaN; afterwards the
+  // guards are intact and no output is NaN.
+  constexpr int64_t kGuard = 64;
+  const float sentinel = 12345.0f;
+  std::vector<Case> cases = generated_cases();
+  for (const Case& t : cases) {
+    INFO(describe(t));
+    Conv2dGeometry g;
+    g.n = t.input[0], g.c = t.input[1], g.h = t.input[2], g.w = t.input[3];
+    g.k = t.k, g.r = t.r, g.s = t.s, g.groups = t.groups;
+    g.stride_h = t.stride_h, g.stride_w = t.stride_w, g.pad_h = t.pad_h, g.pad_w = t.pad_w;
+    g.dil_h = t.dil_h, g.dil_w = t.dil_w;
+    g.oh = conv_output_size(g.h, g.r, g.stride_h, g.pad_h, g.dil_h);
+    g.ow = conv_output_size(g.w, g.s, g.stride_w, g.pad_w, g.dil_w);
+    Generator gen(5);
+    const auto values = [&](int64_t n) {
+      return rand_uniform({n}, -1, 1, gen, DType::F32).to_vector<float>();
+    };
+    const std::vector<float> x = values(g.input_numel()), w = values(g.weight_numel());
+    const std::vector<float> b = values(g.k), dy = values(g.output_numel());
+    const auto guarded = [&](int64_t n) {
+      std::vector<float> v(static_cast<size_t>(n + 2 * kGuard), sentinel);
+      std::fill(v.begin() + kGuard, v.end() - kGuard, std::numeric_limits<float>::quiet_NaN());
+      return v;
+    };
+    const auto check = [&](const std::vector<float>& v, const char* what) {
+      INFO(what);
+      for (int64_t i = 0; i < kGuard; ++i) {
+        REQUIRE(v[static_cast<size_t>(i)] == sentinel);
+        REQUIRE(v[v.size() - 1 - static_cast<size_t>(i)] == sentinel);
+      }
+      for (size_t i = kGuard; i + kGuard < v.size(); ++i) REQUIRE_FALSE(std::isnan(v[i]));
+    };
+    std::vector<float> y = guarded(g.output_numel()), dx = guarded(g.input_numel());
+    std::vector<float> dw = guarded(g.weight_numel()), db = guarded(g.k);
+    cpu_fast::conv2d_forward(y.data() + kGuard, x.data(), w.data(), b.data(), g);
+    cpu_fast::conv2d_backward_input(dx.data() + kGuard, dy.data(), w.data(), g);
+    cpu_fast::conv2d_backward_weight(dw.data() + kGuard, dy.data(), x.data(), g);
+    cpu_fast::conv2d_backward_bias(db.data() + kGuard, dy.data(), g);
+    check(y, "forward");
+    check(dx, "input gradient");
+    check(dw, "weight gradient");
+    check(db, "bias gradient");
+  }
 }
 
 TEST_CASE("fast conv2d gives the same bits for 1, 2 and 3 threads", "[cpu_fast][determinism]") {

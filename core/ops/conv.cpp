@@ -100,7 +100,7 @@ void conv2d_forward_cuda(T* y, const T* x, const T* w, const T* b, const Conv2dG
   const cuda::Stream stream = cuda::stream_of(device);
   switch (cuda::choose_conv_backend(g)) {
     case cuda::ConvBackend::Depthwise:
-      cuda::depthwise_conv2d_forward(y, x, w, b, g, cuda::ConvEpilogue::None, stream);
+      cuda::depthwise_conv2d_forward(y, x, w, b, g, ConvEpilogue::None, stream);
       return;
     case cuda::ConvBackend::Grouped:
       cuda::grouped_conv2d_forward(y, x, w, b, g, stream);

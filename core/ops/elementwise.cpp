@@ -1,10 +1,12 @@
 #include "core/ops/elementwise.h"
 
 #include "core/autograd.h"
+#include "core/backend.h"
 #include "core/dispatch.h"
 #include "core/op_checks.h"
 #include "core/ops/pointwise.h"
 #include "kernels/cpu/elementwise.h"
+#include "kernels/cpu_fast/strided_loops.h"
 #include "kernels/cuda/elementwise.h"
 
 namespace rtseg {
@@ -31,11 +33,17 @@ Tensor binary_forward(const char* op, cuda::BinaryOp kind, const Tensor& a, cons
   RTSEG_CHECK(shape.size() <= kMaxDims, "{}: rank {} is above the supported {}", op, shape.size(),
               kMaxDims);
   Tensor out = Tensor::empty(shape, a.dtype(), a.device());
+  const Backend backend = backend_for(a.device(), a.dtype());
   RTSEG_DISPATCH_FLOATING(a.dtype(), op, [&] {
-    if (a.device().is_cpu()) {
+    const auto element = [&](scalar_t u, scalar_t v) { return f(u, v); };
+    if (backend == Backend::CpuReference) {
       cpu::broadcast_binary(out.data<scalar_t>(), a.data<scalar_t>(), b.data<scalar_t>(), shape,
-                            broadcast_strides(a, shape), broadcast_strides(b, shape),
-                            [&](scalar_t u, scalar_t v) { return f(u, v); });
+                            broadcast_strides(a, shape), broadcast_strides(b, shape), element);
+    } else if (backend == Backend::CpuFast) {
+      RTSEG_CPU_FAST_ONLY(
+          op, cpu_fast::broadcast_binary(out.data<scalar_t>(), a.data<scalar_t>(),
+                                         b.data<scalar_t>(), shape, broadcast_strides(a, shape),
+                                         broadcast_strides(b, shape), element));
     } else {
       RTSEG_CUDA_ONLY(op,
                       cuda::broadcast_binary(kind, out.data<scalar_t>(), a.data<scalar_t>(),

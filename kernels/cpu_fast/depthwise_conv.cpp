@@ -25,30 +25,85 @@ std::vector<TapColumns> tap_columns(const Conv2dGeometry& g) {
   return cols;
 }
 
+// dst[i] = epilogue(src[i]): the switch outside the loop, so each case vectorises.
+[[gnu::always_inline]] inline void store_with_epilogue(float* dst, const float* src, int64_t n,
+                                                       ConvEpilogue epilogue) {
+  switch (epilogue) {
+    case ConvEpilogue::None:
+      for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+      return;
+    case ConvEpilogue::Relu:
+      for (int64_t i = 0; i < n; ++i) dst[i] = apply_epilogue(src[i], ConvEpilogue::Relu);
+      return;
+    case ConvEpilogue::Relu6:
+      for (int64_t i = 0; i < n; ++i) dst[i] = apply_epilogue(src[i], ConvEpilogue::Relu6);
+      return;
+  }
+}
+
 }  // namespace
 
 RTSEG_CPU_CLONES
 void depthwise_forward_plane(float* __restrict y, const float* __restrict x,
-                             const float* __restrict w, float b, const Conv2dGeometry& g) {
+                             const float* __restrict w, float b, const Conv2dGeometry& g,
+                             ConvEpilogue epilogue) {
+  constexpr int64_t kBlock = 16;
   const std::vector<TapColumns> cols = tap_columns(g);
   const int64_t sw = g.stride_w;
+  // Columns every kernel column reaches: [inner_begin, inner_end).
+  int64_t inner_begin = 0, inner_end = g.ow;
+  for (const TapColumns& c : cols) {
+    inner_begin = c.begin > inner_begin ? c.begin : inner_begin;
+    inner_end = c.end < inner_end ? c.end : inner_end;
+  }
+  // (A kernel column entirely in the padding reaches no column: its begin may exceed ow.)
+  if (inner_begin > g.ow) inner_begin = g.ow;
+  if (inner_end < inner_begin) inner_end = inner_begin;
+  std::vector<int64_t> rows(static_cast<size_t>(g.r));  // the valid kernel rows of an output row
   for (int64_t oy = 0; oy < g.oh; ++oy) {
     float* __restrict yrow = y + oy * g.ow;
-    for (int64_t ox = 0; ox < g.ow; ++ox) yrow[ox] = b;
+    size_t valid = 0;
     for (int64_t r = 0; r < g.r; ++r) {
       const int64_t iy = oy * g.stride_h + r * g.dil_h - g.pad_h;
-      if (iy < 0 || iy >= g.h) continue;
-      const float* __restrict xrow = x + iy * g.w;
-      for (int64_t s = 0; s < g.s; ++s) {
-        const TapColumns& c = cols[static_cast<size_t>(s)];
-        const float wv = w[r * g.s + s];
-        if (sw == 1) {
-          for (int64_t ox = c.begin; ox < c.end; ++ox) yrow[ox] += wv * xrow[ox + c.offset];
-        } else {
-          for (int64_t ox = c.begin; ox < c.end; ++ox) yrow[ox] += wv * xrow[ox * sw + c.offset];
+      if (iy >= 0 && iy < g.h) rows[valid++] = r;
+    }
+    // Outer columns: one pass per tap, restricted to the columns it reaches.
+    const auto edge = [&](int64_t from, int64_t to) {
+      for (int64_t ox = from; ox < to; ++ox) yrow[ox] = b;
+      for (size_t i = 0; i < valid; ++i) {
+        const int64_t r = rows[i];
+        const float* __restrict xrow = x + (oy * g.stride_h + r * g.dil_h - g.pad_h) * g.w;
+        for (int64_t s = 0; s < g.s; ++s) {
+          const TapColumns& c = cols[static_cast<size_t>(s)];
+          const float wv = w[r * g.s + s];
+          const int64_t a = c.begin > from ? c.begin : from, e = c.end < to ? c.end : to;
+          for (int64_t ox = a; ox < e; ++ox) yrow[ox] += wv * xrow[ox * sw + c.offset];
         }
       }
+      if (epilogue != ConvEpilogue::None && to > from)
+        store_with_epilogue(yrow + from, yrow + from, to - from, epilogue);
+    };
+    edge(0, inner_begin);
+    int64_t ox = inner_begin;
+    for (; ox + kBlock <= inner_end; ox += kBlock) {
+      float acc[kBlock];
+      for (int64_t j = 0; j < kBlock; ++j) acc[j] = b;
+      for (size_t i = 0; i < valid; ++i) {
+        const int64_t r = rows[i];
+        const float* __restrict xrow = x + (oy * g.stride_h + r * g.dil_h - g.pad_h) * g.w;
+        for (int64_t s = 0; s < g.s; ++s) {
+          const float wv = w[r * g.s + s];
+          const float* __restrict xs = xrow + ox * sw + cols[static_cast<size_t>(s)].offset;
+          if (sw == 1) {
+            for (int64_t j = 0; j < kBlock; ++j) acc[j] += wv * xs[j];
+          } else {
+            for (int64_t j = 0; j < kBlock; ++j) acc[j] += wv * xs[j * sw];
+          }
+        }
+      }
+      store_with_epilogue(yrow + ox, acc, kBlock, epilogue);
     }
+    edge(ox, g.ow);
   }
 }
 

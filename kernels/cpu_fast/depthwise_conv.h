@@ -6,14 +6,17 @@
 
 #include <cstdint>
 
+#include "kernels/conv_epilogue.h"
 #include "kernels/conv_geometry.h"
 
 namespace rtseg::cpu_fast {
 
 // One output plane y (oh×ow) of image n, channel k from its input plane x (h×w), its taps
-// w (r×s) and bias b. `g` gives the sizes, strides, padding and dilation.
+// w (r×s), bias b and epilogue. `g` gives the sizes, strides, padding and dilation. Where every
+// tap of a column is inside the row, 16 outputs at a time are summed over all taps in registers
+// and stored once; the columns near the padding take one pass per tap over their range.
 void depthwise_forward_plane(float* y, const float* x, const float* w, float b,
-                             const Conv2dGeometry& g);
+                             const Conv2dGeometry& g, ConvEpilogue epilogue = ConvEpilogue::None);
 // dx (h×w) += Σ over taps and outputs of dy (oh×ow) · w: one input plane's share of one output
 // plane (a multiplier > 1 sends several output planes into one input plane).
 void depthwise_backward_input_plane(float* dx, const float* dy, const float* w,

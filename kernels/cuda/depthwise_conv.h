@@ -22,26 +22,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/conv_epilogue.h"
 #include "kernels/cuda/grouped_conv.h"
-#include "kernels/unary_element.h"
 
 namespace rtseg::cuda {
-
-// What the forward kernel applies to conv + bias before storing (for inference fusion).
-enum class ConvEpilogue { None, Relu, Relu6 };
-
-template <typename T>
-RTSEG_HOST_DEVICE inline T apply_epilogue(T v, ConvEpilogue e) {
-  switch (e) {
-    case ConvEpilogue::None:
-      return v;
-    case ConvEpilogue::Relu:
-      return unary::Relu::forward(v, T(0));
-    case ConvEpilogue::Relu6:
-      return unary::Relu6::forward(v, T(0));
-  }
-  return v;
-}
 
 constexpr int kDepthwiseThreads = 256;
 constexpr size_t kDepthwiseSmemBudget = 48 * 1024;  // the default dynamic limit, no opt-in

@@ -255,8 +255,8 @@ TEST_CASE("depthwise forward with a fused bias + ReLU / ReLU6 epilogue", "[gpu][
     const Tensor mag = conv2d(abs_of(x), abs_of(w), abs_of(b), params_of(t));
     const Tensor xg = x.to(dt).to(kGpu), wg = w.to(dt).to(kGpu), bg = b.to(dt).to(kGpu);
     const double rel = dt == DType::F32 ? 12 * std::ldexp(1.0, -24) : 1e-10;
-    for (auto [epilogue, ref] : {std::pair{cuda::ConvEpilogue::Relu, relu(conv_ref)},
-                                 std::pair{cuda::ConvEpilogue::Relu6, relu6(conv_ref)}}) {
+    for (auto [epilogue, ref] : {std::pair{ConvEpilogue::Relu, relu(conv_ref)},
+                                 std::pair{ConvEpilogue::Relu6, relu6(conv_ref)}}) {
       Tensor y = Tensor::empty({g.n, g.k, g.oh, g.ow}, dt, kGpu);
       if (dt == DType::F32) {
         cuda::depthwise_conv2d_forward(y.data<float>(), xg.data<float>(), wg.data<float>(),
