@@ -1,7 +1,7 @@
 // rtseg bench          PIDNet's FPS protocol for one net (+ end-to-end FPS, MACs, memory,
-// per-module
-//                      times); --torch runs the PyTorch definition of the same net on the same
-//                      device with the same protocol and prints the ratio.
+//                      per-module times); --torch runs the PyTorch definition of the same net on
+//                      the same device with the same protocol and prints the ratio; --peers runs
+//                      CPU engines (PyTorch, TorchScript, ONNX Runtime, OpenVINO) likewise.
 // rtseg bench-kernels  every distinct conv shape of the nets: our kernel against cuDNN (GPU only).
 #include <array>
 #include <cstdio>
@@ -12,6 +12,7 @@
 #include "apps/bench/net_bench.h"
 #include "apps/commands.h"
 #include "apps/lib/config.h"
+#include "core/backend.h"
 #include "core/cuda_runtime.h"
 
 #ifndef RTSEG_TOOLS_DIR
@@ -28,21 +29,19 @@ struct BenchArgs {
   double seconds = 5.0;
   int warmup = 10, iterations = 0;
   bool cpu = false, no_fold = false, tf32 = false, json = false, torch = false, no_layers = false;
+  std::string peers;  // CPU engines to compare with (tools/reference/bench_peers.py)
 };
 
-// Runs tools/reference/bench_torch.py and returns its JSON line.
-nlohmann::json run_torch_bench(const BenchArgs& a, const NetBenchResult& ours) {
+// Runs a dev-time Python script of tools/reference and returns its last line as JSON.
+nlohmann::json run_reference_script(const std::string& what, const std::string& script_name,
+                                    const std::string& arguments) {
   const char* dir = std::getenv("RTSEG_TOOLS_DIR");
-  const std::string script = std::string(dir ? dir : RTSEG_TOOLS_DIR) + "/reference/bench_torch.py";
-  const char* python =
-      std::getenv("RTSEG_PYTHON");  // a python3 with torch; default: python3 on the PATH
+  const std::string script = std::string(dir ? dir : RTSEG_TOOLS_DIR) + "/reference/" + script_name;
+  const char* python = std::getenv("RTSEG_PYTHON");  // default: python3 on the PATH
   const std::string cmd =
-      fmt::format("{} {} --net {} --classes {} --size {} --seconds {} --device {}{}{} 2>&1",
-                  python ? python : "python3", script, a.net, a.classes, a.size, a.seconds,
-                  ours.device == "cpu" ? "cpu" : "cuda", a.no_fold ? "" : " --fold-bn",
-                  a.tf32 ? " --tf32" : "");
+      fmt::format("{} {} {} 2>&1", python ? python : "python3", shell_word(script), arguments);
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
-  RTSEG_CHECK(pipe != nullptr, "bench --torch: cannot run {}", cmd);
+  RTSEG_CHECK(pipe != nullptr, "{}: cannot run {}", what, cmd);
   std::string output, last_line;
   std::array<char, 4096> buf{};
   while (fgets(buf.data(), buf.size(), pipe.get())) {
@@ -52,8 +51,27 @@ nlohmann::json run_torch_bench(const BenchArgs& a, const NetBenchResult& ours) {
   try {
     return nlohmann::json::parse(last_line);
   } catch (const nlohmann::json::exception&) {
-    fail("bench --torch: the PyTorch run failed ({}):\n{}", cmd, output);
+    fail("{}: the Python run failed ({}):\n{}", what, cmd, output);
   }
+}
+
+// Runs tools/reference/bench_torch.py and returns its JSON line.
+nlohmann::json run_torch_bench(const BenchArgs& a, const NetBenchResult& ours) {
+  return run_reference_script(
+      "bench --torch", "bench_torch.py",
+      fmt::format("--net {} --classes {} --size {} --seconds {} --device {}{}{}", a.net, a.classes,
+                  a.size, a.seconds, ours.device == "cpu" ? "cpu" : "cuda",
+                  a.no_fold ? "" : " --fold-bn", a.tf32 ? " --tf32" : ""));
+}
+
+// Runs tools/reference/bench_peers.py with as many threads as rtseg used.
+nlohmann::json run_peers_bench(const BenchArgs& a, const NetBenchResult& ours) {
+  RTSEG_CHECK(ours.device == "cpu", "bench --peers: the peers are CPU engines; add --cpu");
+  return run_reference_script(
+      "bench --peers", "bench_peers.py",
+      fmt::format("--net {} --classes {} --size {} --seconds {} --threads "
+                  "{} --peers {}",
+                  a.net, a.classes, a.size, a.seconds, cpu_threads(), shell_word(a.peers)));
 }
 
 void run_bench(const BenchArgs& a, CommandContext& ctx) {
@@ -72,18 +90,36 @@ void run_bench(const BenchArgs& a, CommandContext& ctx) {
   o.tf32 = a.tf32;
   o.per_layer = !a.no_layers;
   const NetBenchResult r = run_net_bench(o);
-  nlohmann::json torch;
+  nlohmann::json torch, peers;
   if (a.torch) torch = run_torch_bench(a, r);
+  if (!a.peers.empty()) {
+    peers = run_peers_bench(a, r)["peers"];
+    for (nlohmann::json& p : peers) {
+      if (p.contains("fps")) p["rtseg_speedup"] = r.fps / p["fps"].get<double>();
+    }
+  }
   if (a.json) {
     nlohmann::json j = nlohmann::json::parse(net_bench_json(r));
     if (a.torch) {
       j["pytorch"] = torch;
       j["speedup_vs_pytorch"] = r.fps / torch["fps"].get<double>();
     }
+    if (!a.peers.empty()) j["peers"] = peers;
     ctx.out << j.dump(2) << "\n";
     return;
   }
   ctx.out << format_net_bench(r);
+  for (const nlohmann::json& p : peers) {
+    const std::string name = p["name"].get<std::string>();
+    if (p.contains("error")) {
+      ctx.out << fmt::format("  {}: not measured ({})\n", name, p["error"].get<std::string>());
+      continue;
+    }
+    ctx.out << fmt::format("  {} {} ({} threads): {:.3f} ms, {:.1f} FPS; rtseg / {}: {:.2f}x\n",
+                           name, p["version"].get<std::string>(), p["threads"].get<int>(),
+                           p["latency_ms"].get<double>(), p["fps"].get<double>(), name,
+                           p["rtseg_speedup"].get<double>());
+  }
   if (a.torch) {
     ctx.out << fmt::format(
         "  PyTorch {} ({}, BN {}): {:.3f} ms, {:.1f} FPS; end to end {:.1f} FPS\n",
@@ -148,6 +184,22 @@ void add_bench_command(CLI::App& app, CommandContext& context) {
   cmd->add_flag(
       "--torch", args->torch,
       "also run the PyTorch definition (python3 with torch, or $RTSEG_PYTHON) and print the ratio");
+  cmd->add_option("--peers", args->peers,
+                  "also run CPU engines on the same net with as many threads (comma list of "
+                  "torch, torchscript, onnxruntime, openvino; python3 with them, or "
+                  "$RTSEG_PYTHON) and print the ratios")
+      ->check([](const std::string& list) -> std::string {
+        std::string rest = list;
+        while (!rest.empty()) {
+          const size_t comma = rest.find(',');
+          const std::string peer = rest.substr(0, comma);
+          if (peer != "torch" && peer != "torchscript" && peer != "onnxruntime" &&
+              peer != "openvino")
+            return "unknown peer '" + peer + "' (torch, torchscript, onnxruntime, openvino)";
+          rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
+        }
+        return "";
+      });
   cmd->add_flag("--json", args->json, "machine-readable output");
   cmd->callback([args, &context] { run_bench(*args, context); });
 

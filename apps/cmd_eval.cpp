@@ -74,6 +74,7 @@ void run_eval(const EvalArgs& a, CommandContext& ctx) {
         report.unexpected.size(), a.weights, report.unexpected.front());
   }
   net->to(device);
+  prepare_inference_net(*net);
 
   EvalOptions eo;
   eo.flip = e.eval.flip;

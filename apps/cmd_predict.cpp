@@ -83,6 +83,7 @@ void run_predict(const PredictArgs& a, CommandContext& ctx) {
   auto net = build_net(e.model, classes, "infer", uint64_t(e.train.seed));
   load_inference_weights(*net, a.weights);
   net->to(device);
+  prepare_inference_net(*net);
   fs::create_directories(a.output);
 
   ctx.out << fmt::format("predicting {} image(s) with {} ({}) on {}, input size {}\n", files.size(),

@@ -70,6 +70,18 @@ class NoGradGuard {
   bool previous_;
 };
 
+// Turns recording back on for its scope (a traced forward inside a caller's NoGradGuard).
+class EnableGradGuard {
+ public:
+  EnableGradGuard();
+  ~EnableGradGuard();
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // True when recording is on and some input requires a gradient: ops call this to decide
 // whether to keep what their backward needs.
 bool should_record(const TensorList& inputs);

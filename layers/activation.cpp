@@ -24,8 +24,8 @@ Tensor reported(OpCost::Kind kind, const Tensor& y) {
 Tensor PReLU::forward_impl(const Tensor& x) {
   return reported(OpCost::Kind::PReLU, prelu(x, weight));
 }
-Tensor ReLU::forward_impl(const Tensor& x) { return relu(x); }
-Tensor ReLU6::forward_impl(const Tensor& x) { return relu6(x); }
+Tensor ReLU::forward_impl(const Tensor& x) { return fused_ ? x : relu(x); }
+Tensor ReLU6::forward_impl(const Tensor& x) { return fused_ ? x : relu6(x); }
 Tensor LeakyReLU::forward_impl(const Tensor& x) {
   return reported(OpCost::Kind::LeakyReLU, leaky_relu(x, slope_));
 }

@@ -18,12 +18,24 @@ class ReLU : public Module {
  public:
   Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "ReLU"; }
+  // After fuse_conv_activations made it the epilogue of the conv before it: the identity.
+  void mark_fused() { fused_ = true; }
+  bool is_fused() const { return fused_; }
+
+ private:
+  bool fused_ = false;
 };
 
 class ReLU6 : public Module {
  public:
   Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "ReLU6"; }
+  // After fuse_conv_activations made it the epilogue of the conv before it: the identity.
+  void mark_fused() { fused_ = true; }
+  bool is_fused() const { return fused_; }
+
+ private:
+  bool fused_ = false;
 };
 
 class LeakyReLU : public Module {

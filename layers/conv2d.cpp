@@ -36,6 +36,7 @@ Conv2dParams Conv2d::params() const {
   p.padding = {options_.padding, options_.padding};
   p.dilation = {options_.dilation, options_.dilation};
   p.groups = options_.groups;
+  p.epilogue = epilogue_;
   return p;
 }
 

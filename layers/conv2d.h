@@ -28,10 +28,14 @@ class Conv2d : public Module {
   // Sets the bias values, adding a `bias` parameter if the conv had none (BN folding).
   void set_bias(const Tensor& values);
   Conv2dParams params() const;
+  // The activation fused into the forward (fuse_conv_activations), None by default.
+  void set_epilogue(ConvEpilogue e) { epilogue_ = e; }
+  ConvEpilogue epilogue() const { return epilogue_; }
   Tensor weight, bias;  // bias undefined when options.bias is false
 
  private:
   Conv2dOptions options_;
+  ConvEpilogue epilogue_ = ConvEpilogue::None;
 };
 
 }  // namespace rtseg

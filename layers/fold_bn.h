@@ -2,12 +2,11 @@
 //   BN(conv(x)) = γ·(W∗x + b − μ)/√(σ² + ε) + β = (s·W)∗x + s·(b − μ) + β,   s = γ/√(σ² + ε),
 // so the conv takes weights s·W and bias s·(b − μ) + β, and the BN becomes the identity. This
 // removes one full read and write of every folded activation (darknet's
-// denormalize_convolutional_layer). The pairs are found by tracing one forward: a BatchNorm2d
-// whose input is exactly the output of a Conv2d (the same tensor) is folded into it, when no
-// other module (apart from the modules that contain the BN) read that conv output. Functional ops
-// are not traced: a net that also feeds a conv's raw output to an op outside any module would
-// need that conv left unfolded. Parameters change in place, so fold a copy of a trained
-// model (or reload its weights afterwards) if you still need to train it.
+// denormalize_convolutional_layer). The pairs are found by tracing one forward
+// (layers/dataflow_trace.h): a BatchNorm2d whose input is exactly the output of a Conv2d (the same
+// tensor) is folded into it when nothing else — no other module, no functional op — reads that
+// conv output. Parameters change in place, so fold a copy of a trained model (or reload its
+// weights afterwards) if you still need to train it.
 #pragma once
 
 #include <string>

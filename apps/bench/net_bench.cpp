@@ -5,10 +5,11 @@
 #include <nlohmann/json.hpp>
 
 #include "core/autograd.h"
+#include "core/backend.h"
 #include "core/cuda_runtime.h"
 #include "core/ops.h"
 #include "core/profile.h"
-#include "layers/fold_bn.h"
+#include "layers/fuse_activation.h"
 #include "nets/cifrenet.h"
 #include "nets/registry.h"
 
@@ -76,10 +77,16 @@ NetBenchResult run_net_bench(const NetBenchOptions& o) {
   r.params = summary.total().params;
   r.macs = summary.total().macs;
   net->eval();
-  if (o.fold_bn) r.folded_bn = fold_batchnorm(*net, r.input).folded;
+  if (o.fold_bn) {
+    const InferenceReport prepared = prepare_for_inference(*net, r.input);
+    r.folded_bn = prepared.folding.folded;
+    r.fused_activations = prepared.fused_activations;
+  }
 
   Device device = Device::cpu();
   r.device = "cpu";
+  r.cpu = fmt::format("{}, {} thread{}, {}", backend_name(cpu_backend()), cpu_threads(),
+                      cpu_threads() == 1 ? "" : "s", cpu_isa());
 #ifdef RTSEG_HAVE_CUDA
   if (o.use_gpu && cuda_available()) {
     device = Device::cuda(0);
@@ -147,13 +154,14 @@ NetBenchResult run_net_bench(const NetBenchOptions& o) {
 
 std::string format_net_bench(const NetBenchResult& r) {
   std::string out = fmt::format(
-      "{} at {}x{} on {} (fp32, TF32 {}, batch 1, BN folded: {} layers)\n"
+      "{} at {}x{} on {} (fp32, TF32 {}, batch 1, BN folded: {} layers, activations fused: {})\n"
       "  params {}  MACs: conv {:.3f} G, thop-2021 {:.3f} G, thop-2022 {:.3f} G\n"
       "  protocol (logits at 1/8): {:.3f} ms, {:.1f} FPS over {} forwards\n"
       "  end to end (+ resize + argmax): {:.3f} ms, {:.1f} FPS\n",
-      r.net, r.input[2], r.input[3], r.device, r.tf32 ? "on" : "off", r.folded_bn, r.params,
-      r.macs.conv / 1e9, r.macs.thop2021 / 1e9, r.macs.thop2022 / 1e9, r.latency_ms, r.fps,
-      r.iterations, r.end_to_end_ms, r.end_to_end_fps);
+      r.net, r.input[2], r.input[3], r.device == "cpu" ? fmt::format("cpu ({})", r.cpu) : r.device,
+      r.tf32 ? "on" : "off", r.folded_bn, r.fused_activations, r.params, r.macs.conv / 1e9,
+      r.macs.thop2021 / 1e9, r.macs.thop2022 / 1e9, r.latency_ms, r.fps, r.iterations,
+      r.end_to_end_ms, r.end_to_end_fps);
   if (r.peak_mib >= 0) out += fmt::format("  peak device memory {:.1f} MiB\n", r.peak_mib);
   if (!r.layers.empty()) {
     double total = 0;
@@ -171,12 +179,14 @@ std::string net_bench_json(const NetBenchResult& r) {
   nlohmann::ordered_json j;
   j["net"] = r.net;
   j["device"] = r.device;
+  if (r.device == "cpu") j["cpu"] = r.cpu;
   j["input"] = r.input;
   j["precision"] = "fp32";
   j["tf32"] = r.tf32;
   j["params"] = r.params;
   j["macs"] = {{"conv", r.macs.conv}, {"thop2021", r.macs.thop2021}, {"thop2022", r.macs.thop2022}};
   j["folded_bn"] = r.folded_bn;
+  j["fused_activations"] = r.fused_activations;
   j["iterations"] = r.iterations;
   j["latency_ms"] = r.latency_ms;
   j["fps"] = r.fps;

@@ -33,11 +33,13 @@ struct LayerTime {
 
 struct NetBenchResult {
   std::string device;  // "cpu" or the GPU's name
+  std::string cpu;     // on the CPU: backend, threads and instruction set
   std::string net;
   Shape input;
   int64_t params = 0;
   MacCounts macs;
   int folded_bn = 0;
+  int fused_activations = 0;
   int iterations = 0;
   double latency_ms = 0, fps = 0;                // protocol: logits at 1/8
   double end_to_end_ms = 0, end_to_end_fps = 0;  // + resize to input + argmax

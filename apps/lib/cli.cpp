@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "core/backend.h"
 #include "kernels/error.h"
 
 namespace rtseg::app {
@@ -42,6 +43,31 @@ void add_override_options(CLI::App* command, Overrides& overrides, bool position
                       "KEY=VALUE setting over the config file (repeatable)");
 }
 
+namespace {
+
+void add_cpu_options(CLI::App& app) {
+  // Options of every command (given before or after the command's name): they act on the CPU
+  // backend as soon as they are parsed, before the command runs.
+  app.fallthrough();
+  app.add_option_function<int>(
+         "--threads", [](int n) { set_cpu_threads(n); },
+         "CPU threads (default: $RTSEG_NUM_THREADS, else one per core); results are the same "
+         "bits for any count")
+      ->check(CLI::Range(1, 1024))
+      ->trigger_on_parse();
+  app.add_option_function<std::string>(
+         "--cpu-backend",
+         [](const std::string& name) {
+           set_cpu_backend(name == "reference" ? Backend::CpuReference : Backend::CpuFast);
+         },
+         "CPU kernels for float32: fast (default where built) or reference (the plain loops "
+         "every other backend is tested against)")
+      ->check(CLI::IsMember({"fast", "reference"}))
+      ->trigger_on_parse();
+}
+
+}  // namespace
+
 int run_cli(const std::vector<std::string>& args, const std::vector<CommandAdder>& commands,
             std::ostream& out, std::ostream& err, bool tty) {
   CLI::App app{
@@ -55,6 +81,7 @@ int run_cli(const std::vector<std::string>& args, const std::vector<CommandAdder
     return fmt::format("error: {} (see `{} --help`)\n", one_line(e.what()), where);
   });
   CommandContext context{out, err, tty, 0};
+  add_cpu_options(app);
   for (CommandAdder add : commands) add(app, context);
 
   // CLI11 would call an unknown command word a missing subcommand; say what it is instead.

@@ -81,6 +81,13 @@ LoadReport load_inference_weights(Module& net, const std::string& path) {
   return report;
 }
 
+InferenceReport prepare_inference_net(Module& net) {
+  net.eval();
+  // The rewrites follow the net's structure, which does not depend on the input size: a small
+  // trace is as good as a full-size one and costs almost nothing.
+  return prepare_for_inference(net, {1, 3, 64, 64});
+}
+
 Config config_for_weights(const std::string& config_path, const std::string& weights_path,
                           const std::vector<std::string>& overrides) {
   Config config(experiment_schema());

@@ -11,6 +11,7 @@
 #include "apps/lib/config.h"
 #include "apps/lib/experiment.h"
 #include "core/device.h"
+#include "layers/fuse_activation.h"
 #include "layers/module.h"
 #include "layers/state_dict.h"
 
@@ -37,6 +38,11 @@ std::optional<std::string> checkpoint_config(const std::string& path);
 // Error naming the file and the first offender otherwise); extra tensors (a training graph's
 // auxiliary heads) are ignored and counted in the report.
 LoadReport load_inference_weights(Module& net, const std::string& path);
+
+// Puts a net loaded for inference (predict, eval) in eval mode and rewrites it for speed:
+// BatchNorm folded into the convs, activations fused into them (layers/fuse_activation.h).
+// Returns the rewrite's report; the outputs agree with the unrewritten net to rounding.
+InferenceReport prepare_inference_net(Module& net);
 
 // The configuration of a command that runs saved weights: `config_path` when given, else the
 // config stored in the training checkpoint `weights_path`; then the overrides.

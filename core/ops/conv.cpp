@@ -4,6 +4,7 @@
 #include "core/backend.h"
 #include "core/dispatch.h"
 #include "core/op_checks.h"
+#include "core/ops/activation.h"
 #include "core/profile.h"
 #include "kernels/conv_geometry.h"
 #include "kernels/cpu/conv2d.h"
@@ -14,6 +15,7 @@
 #include "kernels/cuda/cublas.h"
 #include "kernels/cuda/cudnn.h"
 #include "kernels/cuda/depthwise_conv.h"
+#include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/grouped_conv.h"
 #include "kernels/cuda/runtime/stream.h"
 
@@ -96,20 +98,25 @@ Conv2dGeometry conv2d_geometry(const Tensor& x, const Tensor& weight, const Tens
 
 template <typename T>
 void conv2d_forward_cuda(T* y, const T* x, const T* w, const T* b, const Conv2dGeometry& g,
-                         int device) {
+                         ConvEpilogue epilogue, int device) {
   const cuda::Stream stream = cuda::stream_of(device);
   switch (cuda::choose_conv_backend(g)) {
     case cuda::ConvBackend::Depthwise:
-      cuda::depthwise_conv2d_forward(y, x, w, b, g, ConvEpilogue::None, stream);
+      cuda::depthwise_conv2d_forward(y, x, w, b, g, epilogue, stream);
       return;
     case cuda::ConvBackend::Grouped:
       cuda::grouped_conv2d_forward(y, x, w, b, g, stream);
-      return;
+      break;
     case cuda::ConvBackend::Cudnn:
       cuda::cudnn_conv2d_forward(y, x, w, g, device);
       if (b) cuda::channel_bias_add(y, b, g.n, g.k, g.oh * g.ow, stream);
-      return;
+      break;
   }
+  // The other kernels have no epilogue: the activation in place.
+  if (epilogue == ConvEpilogue::Relu)
+    cuda::unary<unary::Relu>(T(0), y, y, g.output_numel(), stream);
+  if (epilogue == ConvEpilogue::Relu6)
+    cuda::unary<unary::Relu6>(T(0), y, y, g.output_numel(), stream);
 }
 
 template <typename T>
@@ -148,6 +155,12 @@ void conv2d_backward_weight_cuda(T* dw, const T* dy, const T* x, const Conv2dGeo
 }  // namespace
 
 Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, const Conv2dParams& p) {
+  if (p.epilogue != ConvEpilogue::None && autograd::should_record({x_in, w_in, b_in})) {
+    Conv2dParams plain = p;  // training: the activation as its own op, with its own node
+    plain.epilogue = ConvEpilogue::None;
+    const Tensor y = conv2d(x_in, w_in, b_in, plain);
+    return p.epilogue == ConvEpilogue::Relu ? relu(y) : relu6(y);
+  }
   const Conv2dGeometry g = conv2d_geometry(x_in, w_in, b_in, p);
   // Every convolution reports its cost here, a layer's or a functional call alike (summaries).
   OpCost cost{OpCost::Kind::Conv};
@@ -164,17 +177,21 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, const 
   Tensor y = Tensor::empty({g.n, g.k, g.oh, g.ow}, x.dtype(), x.device());
   const Backend backend = backend_for(x.device(), x.dtype());
   if (backend == Backend::CpuFast) {  // float32 only
-    RTSEG_CPU_FAST_ONLY("conv2d",
-                        cpu_fast::conv2d_forward(y.data<float>(), x.data<float>(), w.data<float>(),
-                                                 b.defined() ? b.data<float>() : nullptr, g));
+    RTSEG_CPU_FAST_ONLY(
+        "conv2d", cpu_fast::conv2d_forward(y.data<float>(), x.data<float>(), w.data<float>(),
+                                           b.defined() ? b.data<float>() : nullptr, g, p.epilogue));
   } else {
     RTSEG_DISPATCH_FLOATING(x.dtype(), "conv2d", [&] {
       const scalar_t* bp = b.defined() ? b.data<scalar_t>() : nullptr;
+      scalar_t* yp = y.data<scalar_t>();
       if (backend == Backend::CpuReference) {
-        cpu::conv2d_forward(y.data<scalar_t>(), x.data<scalar_t>(), w.data<scalar_t>(), bp, g);
+        cpu::conv2d_forward(yp, x.data<scalar_t>(), w.data<scalar_t>(), bp, g);
+        if (p.epilogue != ConvEpilogue::None) {
+          for (int64_t i = 0; i < g.output_numel(); ++i) yp[i] = apply_epilogue(yp[i], p.epilogue);
+        }
       } else {
-        RTSEG_CUDA_ONLY("conv2d", conv2d_forward_cuda(y.data<scalar_t>(), x.data<scalar_t>(),
-                                                      w.data<scalar_t>(), bp, g, x.device().index));
+        RTSEG_CUDA_ONLY("conv2d", conv2d_forward_cuda(yp, x.data<scalar_t>(), w.data<scalar_t>(),
+                                                      bp, g, p.epilogue, x.device().index));
       }
     });
   }

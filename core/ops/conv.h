@@ -5,6 +5,7 @@
 #include <array>
 
 #include "core/tensor.h"
+#include "kernels/conv_epilogue.h"
 
 namespace rtseg {
 
@@ -13,6 +14,9 @@ struct Conv2dParams {
   std::array<int64_t, 2> padding{0, 0};   // zero padding on both sides, (h, w)
   std::array<int64_t, 2> dilation{1, 1};  // (h, w)
   int64_t groups = 1;
+  // Applied to conv + bias before the output is stored (inference: an activation fused in after
+  // BatchNorm folding). When a gradient is recorded the activation runs as its own op instead.
+  ConvEpilogue epilogue = ConvEpilogue::None;
 };
 
 // x: N×C×H×W, weight: K×(C/groups)×R×S, bias: K or undefined.

@@ -31,11 +31,25 @@ int64_t pixel_grain(const Conv2dGeometry& g) {
   return std::max<int64_t>(1, std::min(by_gemm, by_scratch / 16 * 16));
 }
 
-void add_bias_block(float* y, const float* bias, int64_t rows, int64_t cols, int64_t ld) {
+// y (rows × cols, leading dimension ld) = epilogue(y + bias[row]) on a block the GEMM just wrote,
+// while it is in cache. Each case is its own loop so it vectorises.
+void finish_block(float* y, const float* bias, ConvEpilogue epilogue, int64_t rows, int64_t cols,
+                  int64_t ld) {
+  if (bias == nullptr && epilogue == ConvEpilogue::None) return;
   for (int64_t i = 0; i < rows; ++i) {
-    const float b = bias[i];
+    const float b = bias ? bias[i] : 0.0f;
     float* row = y + i * ld;
-    for (int64_t j = 0; j < cols; ++j) row[j] += b;
+    switch (epilogue) {
+      case ConvEpilogue::None:
+        for (int64_t j = 0; j < cols; ++j) row[j] += b;
+        break;
+      case ConvEpilogue::Relu:
+        for (int64_t j = 0; j < cols; ++j) row[j] = apply_epilogue(row[j] + b, ConvEpilogue::Relu);
+        break;
+      case ConvEpilogue::Relu6:
+        for (int64_t j = 0; j < cols; ++j) row[j] = apply_epilogue(row[j] + b, ConvEpilogue::Relu6);
+        break;
+    }
   }
 }
 
@@ -61,7 +75,7 @@ const char* conv_algorithm_name(ConvAlgorithm a) {
 }
 
 void conv2d_forward(float* y, const float* x, const float* w, const float* bias,
-                    const Conv2dGeometry& g) {
+                    const Conv2dGeometry& g, ConvEpilogue epilogue) {
   const int64_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
   const int64_t cg = g.c_per_group(), kg = g.k_per_group(), taps = g.r * g.s;
   const ConvAlgorithm algorithm = choose_conv_algorithm(g);
@@ -69,7 +83,7 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* bias,
     parallel_for(g.n * g.k, [&](int64_t t) {
       const int64_t n = t / g.k, k = t % g.k, c = k / kg;
       depthwise_forward_plane(y + t * plane_out, x + (n * g.c + c) * plane_in, w + k * taps,
-                              bias ? bias[k] : 0.0f, g);
+                              bias ? bias[k] : 0.0f, g, epilogue);
     });
     return;
   }
@@ -91,7 +105,7 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* bias,
       im2col_block(col.data(), xg, cg, g, p0, p1);
       gemm_serial(kg, p1 - p0, rows, a, MatrixRef{col.data(), p1 - p0}, 0.0f, yg, plane_out);
     }
-    if (bias) add_bias_block(yg, bias + grp * kg, kg, p1 - p0, plane_out);
+    finish_block(yg, bias ? bias + grp * kg : nullptr, epilogue, kg, p1 - p0, plane_out);
   });
 }
 

@@ -7,6 +7,7 @@
 // All parallel over the thread pool with shape-fixed tasks: bit-identical for any thread count.
 #pragma once
 
+#include "kernels/conv_epilogue.h"
 #include "kernels/conv_geometry.h"
 
 namespace rtseg::cpu_fast {
@@ -16,9 +17,9 @@ enum class ConvAlgorithm { Depthwise, Pointwise, Im2colGemm };
 ConvAlgorithm choose_conv_algorithm(const Conv2dGeometry& g);
 const char* conv_algorithm_name(ConvAlgorithm a);
 
-// y = conv(x, w) + bias (bias may be null).
+// y = epilogue(conv(x, w) + bias) (bias may be null).
 void conv2d_forward(float* y, const float* x, const float* w, const float* bias,
-                    const Conv2dGeometry& g);
+                    const Conv2dGeometry& g, ConvEpilogue epilogue = ConvEpilogue::None);
 // Overwrite dx / dw / db with the gradients.
 void conv2d_backward_input(float* dx, const float* dy, const float* w, const Conv2dGeometry& g);
 void conv2d_backward_weight(float* dw, const float* dy, const float* x, const Conv2dGeometry& g);
