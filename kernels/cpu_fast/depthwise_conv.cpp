@@ -1,5 +1,6 @@
 #include "kernels/cpu_fast/depthwise_conv.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -25,19 +26,127 @@ std::vector<TapColumns> tap_columns(const Conv2dGeometry& g) {
   return cols;
 }
 
-// dst[i] = epilogue(src[i]): the switch outside the loop, so each case vectorises.
-[[gnu::always_inline]] inline void store_with_epilogue(float* dst, const float* src, int64_t n,
-                                                       ConvEpilogue epilogue) {
-  switch (epilogue) {
-    case ConvEpilogue::None:
-      for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
-      return;
-    case ConvEpilogue::Relu:
-      for (int64_t i = 0; i < n; ++i) dst[i] = apply_epilogue(src[i], ConvEpilogue::Relu);
-      return;
-    case ConvEpilogue::Relu6:
-      for (int64_t i = 0; i < n; ++i) dst[i] = apply_epilogue(src[i], ConvEpilogue::Relu6);
-      return;
+// Eight floats: GCC's generic vectors become one AVX register in the x86-64-v3/v4 clones and two
+// SSE registers in the baseline one.
+using v8 = float __attribute__((vector_size(32)));
+using v8i = int __attribute__((vector_size(32)));
+
+[[gnu::always_inline]] inline v8 load8(const float* p) {
+  v8 v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+[[gnu::always_inline]] inline void store8(float* p, v8 v) { __builtin_memcpy(p, &v, sizeof v); }
+// p[0], p[2], ..., p[14] (reads p[0..15]).
+[[gnu::always_inline]] inline v8 load8_even(const float* p) {
+  return __builtin_shuffle(load8(p), load8(p + 8), v8i{0, 2, 4, 6, 8, 10, 12, 14});
+}
+[[gnu::always_inline]] inline v8 epilogue8(v8 v, ConvEpilogue e) {
+  const v8 zero = {}, six = zero + 6.0f;
+  if (e == ConvEpilogue::None) return v;
+  v = v > zero ? v : zero;  // as unary::Relu: NaN gives 0
+  return e == ConvEpilogue::Relu6 ? (v < six ? v : six) : v;
+}
+
+// Up to 32 entries on the stack, more on the heap (kernels larger than any net uses).
+template <typename T>
+class SmallBuffer {
+ public:
+  explicit SmallBuffer(int64_t n) {
+    if (n > 32) heap_.resize(static_cast<size_t>(n));
+  }
+  T* data() { return heap_.empty() ? stack_ : heap_.data(); }
+
+ private:
+  T stack_[32];
+  std::vector<T> heap_;
+};
+
+// The input plane with its zero padding written out, so that every tap of every output is inside
+// it and one loop without bounds tests serves the whole plane; 32 floats of slack at the end let
+// the stride-2 loads read one float past the last row. The copy costs one read and write of the
+// plane against r·s reads by the convolution. Reused per thread.
+[[gnu::always_inline]] inline const float* padded_plane(const float* x, const Conv2dGeometry& g,
+                                                        int64_t& row_stride) {
+  row_stride = g.w + 2 * g.pad_w;
+  const int64_t rows = g.h + 2 * g.pad_h;
+  thread_local std::vector<float> buffer;
+  thread_local int64_t zeroed_h = -1, zeroed_w = -1, zeroed_ph = -1, zeroed_pw = -1;
+  const size_t need = static_cast<size_t>(rows * row_stride + 32);
+  if (buffer.size() < need) {
+    buffer.resize(need);
+    zeroed_h = -1;
+  }
+  float* p = buffer.data();
+  // The padding stays zero from one plane to the next of the same geometry: only the interior
+  // is copied then.
+  if (zeroed_h != g.h || zeroed_w != g.w || zeroed_ph != g.pad_h || zeroed_pw != g.pad_w) {
+    std::fill(p, p + need, 0.0f);
+    zeroed_h = g.h, zeroed_w = g.w, zeroed_ph = g.pad_h, zeroed_pw = g.pad_w;
+  }
+  for (int64_t iy = 0; iy < g.h; ++iy) {  // a loop, not memcpy: rows are short, calls add up
+    float* __restrict dst = p + (iy + g.pad_h) * row_stride + g.pad_w;
+    const float* __restrict src = x + iy * g.w;
+    for (int64_t ix = 0; ix < g.w; ++ix) dst[ix] = src[ix];
+  }
+  return p;
+}
+
+}  // namespace
+
+namespace {
+
+// NR output rows × 8·NV columns at stride SW, summed over every tap in registers: NR·NV
+// independent accumulators keep both FMA pipes busy (one accumulator would wait on its own
+// latency every tap). `xs` is the block's first input (tap offsets are added), `row_step` the
+// distance between the input rows of consecutive output rows.
+template <int NV, int NR, int SW>
+[[gnu::always_inline]] inline void depthwise_block(float* y, int64_t ldy, const float* xs,
+                                                   int64_t row_step, const float* w,
+                                                   const int64_t* offsets, int64_t taps, float b,
+                                                   ConvEpilogue epilogue) {
+  v8 acc[NR][NV];
+  for (int r = 0; r < NR; ++r) {
+    for (int v = 0; v < NV; ++v) acc[r][v] = v8{} + b;
+  }
+  for (int64_t t = 0; t < taps; ++t) {
+    const v8 wv = v8{} + w[t];
+    for (int r = 0; r < NR; ++r) {
+      const float* p = xs + r * row_step + offsets[t];
+      for (int v = 0; v < NV; ++v) {
+        acc[r][v] += wv * (SW == 1 ? load8(p + 8 * v) : load8_even(p + 16 * v));
+      }
+    }
+  }
+  for (int r = 0; r < NR; ++r) {
+    for (int v = 0; v < NV; ++v) store8(y + r * ldy + 8 * v, epilogue8(acc[r][v], epilogue));
+  }
+}
+
+// Every output row of the plane at stride SW, by blocks of 8·NV columns (the last block overlaps
+// the one before it where ow is not a multiple: the same arithmetic, so the same values) and
+// pairs of rows.
+template <int NV, int SW>
+[[gnu::always_inline]] inline void depthwise_rows(float* y, const float* xp, int64_t ld,
+                                                  const float* w, const int64_t* offsets,
+                                                  int64_t taps, float b, const Conv2dGeometry& g,
+                                                  ConvEpilogue epilogue) {
+  constexpr int64_t kWidth = 8 * NV;
+  const int64_t row_step = g.stride_h * ld;
+  int64_t oy = 0;
+  for (; oy + 2 <= g.oh; oy += 2) {
+    for (int64_t ox0 = 0; ox0 < g.ow; ox0 += kWidth) {
+      const int64_t ox = ox0 + kWidth <= g.ow ? ox0 : g.ow - kWidth;
+      depthwise_block<NV, 2, SW>(y + oy * g.ow + ox, g.ow, xp + oy * row_step + ox * SW, row_step,
+                                 w, offsets, taps, b, epilogue);
+    }
+  }
+  for (; oy < g.oh; ++oy) {
+    for (int64_t ox0 = 0; ox0 < g.ow; ox0 += kWidth) {
+      const int64_t ox = ox0 + kWidth <= g.ow ? ox0 : g.ow - kWidth;
+      depthwise_block<NV, 1, SW>(y + oy * g.ow + ox, g.ow, xp + oy * row_step + ox * SW, row_step,
+                                 w, offsets, taps, b, epilogue);
+    }
   }
 }
 
@@ -47,63 +156,29 @@ RTSEG_CPU_CLONES
 void depthwise_forward_plane(float* __restrict y, const float* __restrict x,
                              const float* __restrict w, float b, const Conv2dGeometry& g,
                              ConvEpilogue epilogue) {
-  constexpr int64_t kBlock = 16;
-  const std::vector<TapColumns> cols = tap_columns(g);
-  const int64_t sw = g.stride_w;
-  // Columns every kernel column reaches: [inner_begin, inner_end).
-  int64_t inner_begin = 0, inner_end = g.ow;
-  for (const TapColumns& c : cols) {
-    inner_begin = c.begin > inner_begin ? c.begin : inner_begin;
-    inner_end = c.end < inner_end ? c.end : inner_end;
+  int64_t ld = 0;
+  const float* __restrict xp = padded_plane(x, g, ld);
+  const int64_t sw = g.stride_w, taps = g.r * g.s;
+  SmallBuffer<int64_t> offset_buffer(taps);  // each tap's offset in the padded plane
+  int64_t* offsets = offset_buffer.data();
+  for (int64_t r = 0; r < g.r; ++r) {
+    for (int64_t s = 0; s < g.s; ++s) offsets[r * g.s + s] = r * g.dil_h * ld + s * g.dil_w;
   }
-  // (A kernel column entirely in the padding reaches no column: its begin may exceed ow.)
-  if (inner_begin > g.ow) inner_begin = g.ow;
-  if (inner_end < inner_begin) inner_end = inner_begin;
-  std::vector<int64_t> rows(static_cast<size_t>(g.r));  // the valid kernel rows of an output row
-  for (int64_t oy = 0; oy < g.oh; ++oy) {
-    float* __restrict yrow = y + oy * g.ow;
-    size_t valid = 0;
-    for (int64_t r = 0; r < g.r; ++r) {
-      const int64_t iy = oy * g.stride_h + r * g.dil_h - g.pad_h;
-      if (iy >= 0 && iy < g.h) rows[valid++] = r;
+  if (sw == 1 && g.ow >= 32)
+    return depthwise_rows<4, 1>(y, xp, ld, w, offsets, taps, b, g, epilogue);
+  if (sw == 2 && g.ow >= 32)
+    return depthwise_rows<4, 2>(y, xp, ld, w, offsets, taps, b, g, epilogue);
+  if (sw == 1 && g.ow >= 16)
+    return depthwise_rows<2, 1>(y, xp, ld, w, offsets, taps, b, g, epilogue);
+  if (sw == 2 && g.ow >= 16)
+    return depthwise_rows<2, 2>(y, xp, ld, w, offsets, taps, b, g, epilogue);
+  for (int64_t oy = 0; oy < g.oh; ++oy) {  // narrow planes and other strides
+    const float* __restrict xrow = xp + oy * g.stride_h * ld;
+    for (int64_t ox = 0; ox < g.ow; ++ox) {
+      float acc = b;
+      for (int64_t t = 0; t < taps; ++t) acc += w[t] * xrow[ox * sw + offsets[t]];
+      y[oy * g.ow + ox] = apply_epilogue(acc, epilogue);
     }
-    // Outer columns: one pass per tap, restricted to the columns it reaches.
-    const auto edge = [&](int64_t from, int64_t to) {
-      for (int64_t ox = from; ox < to; ++ox) yrow[ox] = b;
-      for (size_t i = 0; i < valid; ++i) {
-        const int64_t r = rows[i];
-        const float* __restrict xrow = x + (oy * g.stride_h + r * g.dil_h - g.pad_h) * g.w;
-        for (int64_t s = 0; s < g.s; ++s) {
-          const TapColumns& c = cols[static_cast<size_t>(s)];
-          const float wv = w[r * g.s + s];
-          const int64_t a = c.begin > from ? c.begin : from, e = c.end < to ? c.end : to;
-          for (int64_t ox = a; ox < e; ++ox) yrow[ox] += wv * xrow[ox * sw + c.offset];
-        }
-      }
-      if (epilogue != ConvEpilogue::None && to > from)
-        store_with_epilogue(yrow + from, yrow + from, to - from, epilogue);
-    };
-    edge(0, inner_begin);
-    int64_t ox = inner_begin;
-    for (; ox + kBlock <= inner_end; ox += kBlock) {
-      float acc[kBlock];
-      for (int64_t j = 0; j < kBlock; ++j) acc[j] = b;
-      for (size_t i = 0; i < valid; ++i) {
-        const int64_t r = rows[i];
-        const float* __restrict xrow = x + (oy * g.stride_h + r * g.dil_h - g.pad_h) * g.w;
-        for (int64_t s = 0; s < g.s; ++s) {
-          const float wv = w[r * g.s + s];
-          const float* __restrict xs = xrow + ox * sw + cols[static_cast<size_t>(s)].offset;
-          if (sw == 1) {
-            for (int64_t j = 0; j < kBlock; ++j) acc[j] += wv * xs[j];
-          } else {
-            for (int64_t j = 0; j < kBlock; ++j) acc[j] += wv * xs[j * sw];
-          }
-        }
-      }
-      store_with_epilogue(yrow + ox, acc, kBlock, epilogue);
-    }
-    edge(ox, g.ow);
   }
 }
 
