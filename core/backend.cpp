@@ -64,6 +64,20 @@ void set_cpu_backend(Backend b) {
   cpu_backend_slot().store(b, std::memory_order_relaxed);
 }
 
+void for_cpu_ranges(Backend backend, int64_t n, int64_t grain,
+                    const std::function<void(int64_t, int64_t)>& body) {
+  if (n <= 0) return;
+#ifdef RTSEG_HAVE_CPU_FAST
+  if (backend == Backend::CpuFast) {
+    cpu_fast::parallel_ranges(n, grain, body);
+    return;
+  }
+#endif
+  (void)grain;
+  (void)backend;
+  body(0, n);
+}
+
 int cpu_threads() {
 #ifdef RTSEG_HAVE_CPU_FAST
   return cpu_fast::num_threads();

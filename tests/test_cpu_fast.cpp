@@ -9,6 +9,7 @@
 #include "apps/bench/conv_shapes.h"
 #include "core/backend.h"
 #include "core/host_allocator.h"
+#include "core/ops/loss.h"
 #include "kernels/cpu_fast/conv2d.h"
 #include "kernels/cpu_fast/thread_pool.h"
 #include "nets/registry.h"
@@ -221,6 +222,46 @@ TEST_CASE("fast conv2d gives the same bits for 1, 2 and 3 threads", "[cpu_fast][
       require_same_bits(r.dx, one.dx);
       require_same_bits(r.dw, one.dw);
       if (t.bias) require_same_bits(r.db, one.db);
+    }
+  }
+  set_cpu_threads(before);
+}
+
+TEST_CASE("a training step of each net gives the same bits for 1, 2 and 3 threads",
+          "[cpu_fast][determinism][nets]") {
+  // Forward in training mode (batch statistics), cross-entropy, backward: every parameter's
+  // gradient and the loss must not depend on the thread count.
+  const int before = cpu_threads();
+  CpuBackendGuard fast(Backend::CpuFast);
+  for (const char* name : {"cifrenet", "pidnet-s"}) {
+    INFO(name);
+    const auto step = [&](int threads) {
+      set_cpu_threads(threads);
+      NetOptions options;
+      options.num_classes = 5;
+      auto net = create_net(name, options);
+      net->train();
+      Generator gen(21);
+      const Tensor x = rand_uniform({2, 3, 64, 96}, -1, 1, gen);
+      const Tensor logits = net->forward(x);
+      std::vector<int64_t> labels(static_cast<size_t>(2 * logits.size(2) * logits.size(3)));
+      for (auto& l : labels) l = gen.randint(5);
+      const Tensor target =
+          Tensor::from_vector<int64_t>(labels, {2, logits.size(2), logits.size(3)});
+      Tensor loss = cross_entropy(logits, target);
+      loss.backward();
+      std::vector<Tensor> out{loss.detach()};
+      for (const Tensor& p : net->parameters()) out.push_back(p.grad());
+      return out;
+    };
+    const std::vector<Tensor> one = step(1);
+    for (int threads : {2, 3}) {
+      const std::vector<Tensor> r = step(threads);
+      REQUIRE(r.size() == one.size());
+      for (size_t i = 0; i < r.size(); ++i) {
+        INFO("tensor " << i << " with " << threads << " threads");
+        require_same_bits(r[i], one[i]);
+      }
     }
   }
   set_cpu_threads(before);

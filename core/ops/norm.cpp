@@ -1,6 +1,7 @@
 #include "core/ops/norm.h"
 
 #include "core/autograd.h"
+#include "core/backend.h"
 #include "core/dispatch.h"
 #include "core/op_checks.h"
 #include "kernels/cpu/batch_norm.h"
@@ -86,14 +87,20 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias,
   const Tensor w = weight.defined() ? as_contiguous(weight) : Tensor();
   const Tensor b = bias.defined() ? as_contiguous(bias) : Tensor();
   const Device device = x.device();
+  const Backend backend = backend_for(device, x.dtype());
+  // Channels per task: about 64K values each.
+  const int64_t channel_grain =
+      std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, n * s));
   Tensor mean, var;
   if (training) {
     mean = Tensor::empty({c}, x.dtype(), device);
     var = Tensor::empty({c}, x.dtype(), device);
     RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
       if (device.is_cpu()) {
-        cpu::batch_norm_stats(mean.data<scalar_t>(), var.data<scalar_t>(), x.data<scalar_t>(), n, c,
-                              s);
+        for_cpu_ranges(backend, c, channel_grain, [&](int64_t k0, int64_t k1) {
+          cpu::batch_norm_stats(mean.data<scalar_t>(), var.data<scalar_t>(), x.data<scalar_t>(), n,
+                                c, s, k0, k1);
+        });
       } else {
         RTSEG_CUDA_ONLY(op, {
           const Tensor ws = cuda_workspace(cuda::batch_norm_workspace_size(n, c, s), device);
@@ -116,9 +123,12 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias,
   Tensor invstd = Tensor::empty({c}, x.dtype(), device);
   RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
     if (device.is_cpu()) {
-      cpu::batch_norm_forward(y.data<scalar_t>(), invstd.data<scalar_t>(), x.data<scalar_t>(),
-                              mean.data<scalar_t>(), var.data<scalar_t>(),
-                              data_or_null<scalar_t>(w), data_or_null<scalar_t>(b), n, c, s, eps);
+      for_cpu_ranges(backend, c, channel_grain, [&](int64_t k0, int64_t k1) {
+        cpu::batch_norm_forward(y.data<scalar_t>(), invstd.data<scalar_t>(), x.data<scalar_t>(),
+                                mean.data<scalar_t>(), var.data<scalar_t>(),
+                                data_or_null<scalar_t>(w), data_or_null<scalar_t>(b), n, c, s, eps,
+                                k0, k1);
+      });
     } else {
       RTSEG_CUDA_ONLY(op, cuda::batch_norm_forward(y.data<scalar_t>(), invstd.data<scalar_t>(),
                                                    x.data<scalar_t>(), mean.data<scalar_t>(),
@@ -130,8 +140,8 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias,
 
   autograd::record(
       op, {x_in, weight, bias}, {y},
-      [x, w, mean, invstd, training, n, c, s](const autograd::TensorList& g,
-                                              const std::vector<bool>& need) {
+      [x, w, mean, invstd, training, n, c, s, channel_grain](const autograd::TensorList& g,
+                                                             const std::vector<bool>& need) {
         const Tensor go = as_contiguous(g[0]);
         const Device dev = x.device();
         Tensor dx, dw, db;
@@ -140,10 +150,14 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias,
         if (need[2]) db = Tensor::empty({c}, x.dtype(), dev);
         RTSEG_DISPATCH_FLOATING(x.dtype(), "batch_norm", [&] {
           if (dev.is_cpu()) {
-            cpu::batch_norm_backward(
-                data_or_null<scalar_t>(dx), data_or_null<scalar_t>(dw), data_or_null<scalar_t>(db),
-                go.data<scalar_t>(), x.data<scalar_t>(), mean.data<scalar_t>(),
-                invstd.data<scalar_t>(), data_or_null<scalar_t>(w), n, c, s, training);
+            for_cpu_ranges(
+                backend_for(dev, x.dtype()), c, channel_grain, [&](int64_t k0, int64_t k1) {
+                  cpu::batch_norm_backward(data_or_null<scalar_t>(dx), data_or_null<scalar_t>(dw),
+                                           data_or_null<scalar_t>(db), go.data<scalar_t>(),
+                                           x.data<scalar_t>(), mean.data<scalar_t>(),
+                                           invstd.data<scalar_t>(), data_or_null<scalar_t>(w), n, c,
+                                           s, training, k0, k1);
+                });
           } else {
             RTSEG_CUDA_ONLY("batch_norm", {
               const Tensor ws = cuda_workspace(cuda::batch_norm_workspace_size(n, c, s), dev);

@@ -1,6 +1,7 @@
 #include "core/ops/pool.h"
 
 #include "core/autograd.h"
+#include "core/backend.h"
 #include "core/dispatch.h"
 #include "core/op_checks.h"
 #include "kernels/cpu/pool.h"
@@ -54,6 +55,20 @@ Shape pooled_shape(const Tensor& x, int64_t out_h, int64_t out_w) {
   return {x.size(0), x.size(1), out_h, out_w};
 }
 
+// The planes [p0, p1) of a CPU pooling call: all at once on the reference backend, in parallel
+// chunks on the fast one (planes are independent, so the results are the same).
+void for_plane_ranges(const Tensor& x, int64_t planes,
+                      const std::function<void(int64_t, int64_t)>& body) {
+  const int64_t plane = x.dim() >= 2 ? x.numel() / std::max<int64_t>(1, planes) : 1;
+  for_cpu_ranges(backend_for(x.device(), x.dtype()), planes,
+                 std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, plane)), body);
+}
+
+Pool2dGeometry planes_of(Pool2dGeometry g, int64_t planes) {
+  g.planes = planes;
+  return g;
+}
+
 }  // namespace
 
 Tensor avg_pool2d(const Tensor& x_in, const Pool2dParams& p) {
@@ -64,7 +79,11 @@ Tensor avg_pool2d(const Tensor& x_in, const Pool2dParams& p) {
   Tensor y = Tensor::empty(pooled_shape(x, g.out_h, g.out_w), x.dtype(), x.device());
   RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
     if (x.device().is_cpu()) {
-      cpu::avg_pool2d_forward(y.data<scalar_t>(), x.data<scalar_t>(), g, include_pad);
+      for_plane_ranges(x, g.planes, [&](int64_t p0, int64_t p1) {
+        cpu::avg_pool2d_forward(y.data<scalar_t>() + p0 * g.out_h * g.out_w,
+                                x.data<scalar_t>() + p0 * g.in_h * g.in_w, planes_of(g, p1 - p0),
+                                include_pad);
+      });
     } else {
       RTSEG_CUDA_ONLY(op, cuda::avg_pool2d_forward(y.data<scalar_t>(), x.data<scalar_t>(), g,
                                                    include_pad, cuda::stream_of(x.device().index)));
@@ -99,7 +118,12 @@ Tensor max_pool2d(const Tensor& x_in, const Pool2dParams& p) {
   Tensor argmax = Tensor::empty(out_shape, DType::I64, x.device());
   RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
     if (x.device().is_cpu()) {
-      cpu::max_pool2d_forward(y.data<scalar_t>(), argmax.data<int64_t>(), x.data<scalar_t>(), g);
+      // argmax holds indices within each plane, so planes split freely.
+      for_plane_ranges(x, g.planes, [&](int64_t p0, int64_t p1) {
+        const int64_t out = p0 * g.out_h * g.out_w;
+        cpu::max_pool2d_forward(y.data<scalar_t>() + out, argmax.data<int64_t>() + out,
+                                x.data<scalar_t>() + p0 * g.in_h * g.in_w, planes_of(g, p1 - p0));
+      });
     } else {
       RTSEG_CUDA_ONLY(
           op, cuda::max_pool2d_forward(y.data<scalar_t>(), argmax.data<int64_t>(),
@@ -140,8 +164,11 @@ Tensor adaptive_avg_pool2d(const Tensor& x_in, int64_t out_h, int64_t out_w) {
   Tensor y = Tensor::empty(pooled_shape(x, out_h, out_w), x.dtype(), x.device());
   RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
     if (x.device().is_cpu()) {
-      cpu::adaptive_avg_pool2d_forward(y.data<scalar_t>(), x.data<scalar_t>(), planes, in_h, in_w,
-                                       out_h, out_w);
+      for_plane_ranges(x, planes, [&](int64_t p0, int64_t p1) {
+        cpu::adaptive_avg_pool2d_forward(y.data<scalar_t>() + p0 * out_h * out_w,
+                                         x.data<scalar_t>() + p0 * in_h * in_w, p1 - p0, in_h, in_w,
+                                         out_h, out_w);
+      });
     } else {
       RTSEG_CUDA_ONLY(op, cuda::adaptive_avg_pool2d_forward(y.data<scalar_t>(), x.data<scalar_t>(),
                                                             planes, in_h, in_w, out_h, out_w,

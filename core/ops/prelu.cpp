@@ -3,6 +3,7 @@
 #include "kernels/cpu/prelu.h"
 
 #include "core/autograd.h"
+#include "core/backend.h"
 #include "core/dispatch.h"
 #include "core/op_checks.h"
 #include "core/ops/activation.h"
@@ -37,8 +38,17 @@ Tensor prelu(const Tensor& x_in, const Tensor& weight_in) {
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
     if (x.device().is_cpu()) {
-      cpu::prelu_forward(y.data<scalar_t>(), x.data<scalar_t>(), w.data<scalar_t>(), outer, c,
-                         inner);
+      // Rows of (image, channel) are independent: chunks of them in parallel on the fast backend.
+      const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, inner));
+      for_cpu_ranges(
+          backend_for(x.device(), x.dtype()), outer * c, grain, [&](int64_t r0, int64_t r1) {
+            for (int64_t r = r0; r < r1;) {  // runs of channels within one image
+              const int64_t k = r % c, run = std::min(r1 - r, c - k);
+              cpu::prelu_forward(y.data<scalar_t>() + r * inner, x.data<scalar_t>() + r * inner,
+                                 w.data<scalar_t>() + k, 1, run, inner);
+              r += run;
+            }
+          });
     } else {
       RTSEG_CUDA_ONLY(
           op, cuda::prelu_forward(y.data<scalar_t>(), x.data<scalar_t>(), w.data<scalar_t>(), outer,

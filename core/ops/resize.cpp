@@ -1,6 +1,7 @@
 #include "core/ops/resize.h"
 
 #include "core/autograd.h"
+#include "core/backend.h"
 #include "core/dispatch.h"
 #include "core/op_checks.h"
 #include "kernels/cpu/resize.h"
@@ -33,11 +34,21 @@ void resize_forward(const char* op, ResizeMode mode, T* out, const T* in,
                     const cpu::ResizeGeometry& g, Device device) {
   const bool ac = mode == ResizeMode::BilinearAlignCorners;
   if (device.is_cpu()) {
-    if (mode == ResizeMode::Nearest) {
-      cpu::nearest_forward(out, in, g);
-    } else {
-      cpu::bilinear_forward(out, in, g, ac);
-    }
+    // Planes are independent: the fast backend runs chunks of them in parallel.
+    const int64_t grain =
+        std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, g.out_h * g.out_w));
+    for_cpu_ranges(backend_for(device, dtype_of<T>::value), g.planes, grain,
+                   [&](int64_t p0, int64_t p1) {
+                     cpu::ResizeGeometry part = g;
+                     part.planes = p1 - p0;
+                     T* o = out + p0 * g.out_h * g.out_w;
+                     const T* i = in + p0 * g.in_h * g.in_w;
+                     if (mode == ResizeMode::Nearest) {
+                       cpu::nearest_forward(o, i, part);
+                     } else {
+                       cpu::bilinear_forward(o, i, part, ac);
+                     }
+                   });
   } else {
     RTSEG_CUDA_ONLY(op,
                     mode == ResizeMode::Nearest
@@ -56,11 +67,20 @@ void resize_backward(const char* op, ResizeMode mode, const Tensor& grad_in, con
   T* gi = grad_in.data<T>();
   if (device.is_cpu()) {
     grad_in.fill(0.0);
-    if (mode == ResizeMode::Nearest) {
-      cpu::nearest_backward(gi, grad_out, g);
-    } else {
-      cpu::bilinear_backward(gi, grad_out, g, ac);
-    }
+    const int64_t grain =
+        std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, g.out_h * g.out_w));
+    for_cpu_ranges(backend_for(device, grad_in.dtype()), g.planes, grain,
+                   [&](int64_t p0, int64_t p1) {
+                     cpu::ResizeGeometry part = g;
+                     part.planes = p1 - p0;
+                     T* i = gi + p0 * g.in_h * g.in_w;
+                     const T* o = grad_out + p0 * g.out_h * g.out_w;
+                     if (mode == ResizeMode::Nearest) {
+                       cpu::nearest_backward(i, o, part);
+                     } else {
+                       cpu::bilinear_backward(i, o, part, ac);
+                     }
+                   });
   } else {
     RTSEG_CUDA_ONLY(
         op, mode == ResizeMode::Nearest

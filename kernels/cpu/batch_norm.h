@@ -1,6 +1,8 @@
 // Reference batch-normalisation kernels over a contiguous N×C×S input (S = product of the
 // dimensions after C; 1 for N×C). Per-channel sums accumulate in double and the variance is
-// two-pass (Σ(x − mean)²), so float inputs with a large mean keep their precision.
+// two-pass (Σ(x − mean)²), so float inputs with a large mean keep their precision. Channels are
+// independent: [k0, k1) restricts a call to some of them (k1 < 0: up to c), so callers can split
+// the work by channel without changing a result.
 #pragma once
 
 #include <cmath>
@@ -10,9 +12,10 @@ namespace rtseg::cpu {
 
 // Batch mean and *biased* variance (divide by n = N·S) of every channel.
 template <typename T>
-void batch_norm_stats(T* mean, T* var, const T* x, int64_t n, int64_t c, int64_t s) {
+void batch_norm_stats(T* mean, T* var, const T* x, int64_t n, int64_t c, int64_t s, int64_t k0 = 0,
+                      int64_t k1 = -1) {
   const double count = static_cast<double>(n * s);
-  for (int64_t k = 0; k < c; ++k) {
+  for (int64_t k = k0; k < (k1 < 0 ? c : k1); ++k) {
     double acc = 0.0;
     for (int64_t b = 0; b < n; ++b) {
       const T* row = x + (b * c + k) * s;
@@ -45,12 +48,14 @@ void batch_norm_update_running(T* running_mean, T* running_var, const T* mean, c
 // backward. weight / bias may be null (γ = 1, β = 0).
 template <typename T>
 void batch_norm_forward(T* y, T* invstd, const T* x, const T* mean, const T* var, const T* weight,
-                        const T* bias, int64_t n, int64_t c, int64_t s, double eps) {
-  for (int64_t k = 0; k < c; ++k) {
+                        const T* bias, int64_t n, int64_t c, int64_t s, double eps, int64_t k0 = 0,
+                        int64_t k1 = -1) {
+  if (k1 < 0) k1 = c;
+  for (int64_t k = k0; k < k1; ++k) {
     invstd[k] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(var[k]) + eps));
   }
   for (int64_t b = 0; b < n; ++b) {
-    for (int64_t k = 0; k < c; ++k) {
+    for (int64_t k = k0; k < k1; ++k) {
       const T scale = invstd[k] * (weight ? weight[k] : T(1));
       const T shift = bias ? bias[k] : T(0);
       const T m = mean[k];
@@ -69,9 +74,9 @@ void batch_norm_forward(T* y, T* invstd, const T* x, const T* mean, const T* var
 template <typename T>
 void batch_norm_backward(T* dx, T* dweight, T* dbias, const T* grad, const T* x, const T* mean,
                          const T* invstd, const T* weight, int64_t n, int64_t c, int64_t s,
-                         bool batch_stats) {
+                         bool batch_stats, int64_t k0 = 0, int64_t k1 = -1) {
   const double count = static_cast<double>(n * s);
-  for (int64_t k = 0; k < c; ++k) {
+  for (int64_t k = k0; k < (k1 < 0 ? c : k1); ++k) {
     const double m = mean[k], is = invstd[k];
     double sum_g = 0.0, sum_gx = 0.0;  // Σg and Σ g·x̂
     for (int64_t b = 0; b < n; ++b) {

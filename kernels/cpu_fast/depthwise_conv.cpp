@@ -10,22 +10,6 @@ namespace rtseg::cpu_fast {
 
 namespace {
 
-// The output columns [begin, end) each kernel column s reaches, and its input offset s·dw − pw:
-// the same for every row, so computed once per plane.
-struct TapColumns {
-  int64_t offset, begin, end;
-};
-
-std::vector<TapColumns> tap_columns(const Conv2dGeometry& g) {
-  std::vector<TapColumns> cols(static_cast<size_t>(g.s));
-  for (int64_t s = 0; s < g.s; ++s) {
-    const int64_t offset = s * g.dil_w - g.pad_w;
-    const OutputRange range = conv_valid_range(offset, g.w, g.stride_w, g.ow);
-    cols[static_cast<size_t>(s)] = {offset, range.begin, range.end};
-  }
-  return cols;
-}
-
 // Eight floats: GCC's generic vectors become one AVX register in the x86-64-v3/v4 clones and two
 // SSE registers in the baseline one.
 using v8 = float __attribute__((vector_size(32)));
@@ -61,6 +45,14 @@ class SmallBuffer {
   T stack_[32];
   std::vector<T> heap_;
 };
+
+// Each tap's offset in a padded plane of row stride ld.
+[[gnu::always_inline]] inline void tap_offsets(int64_t* offsets, const Conv2dGeometry& g,
+                                               int64_t ld) {
+  for (int64_t r = 0; r < g.r; ++r) {
+    for (int64_t s = 0; s < g.s; ++s) offsets[r * g.s + s] = r * g.dil_h * ld + s * g.dil_w;
+  }
+}
 
 // The input plane with its zero padding written out, so that every tap of every output is inside
 // it and one loop without bounds tests serves the whole plane; 32 floats of slack at the end let
@@ -161,9 +153,7 @@ void depthwise_forward_plane(float* __restrict y, const float* __restrict x,
   const int64_t sw = g.stride_w, taps = g.r * g.s;
   SmallBuffer<int64_t> offset_buffer(taps);  // each tap's offset in the padded plane
   int64_t* offsets = offset_buffer.data();
-  for (int64_t r = 0; r < g.r; ++r) {
-    for (int64_t s = 0; s < g.s; ++s) offsets[r * g.s + s] = r * g.dil_h * ld + s * g.dil_w;
-  }
+  tap_offsets(offsets, g, ld);
   if (sw == 1 && g.ow >= 32)
     return depthwise_rows<4, 1>(y, xp, ld, w, offsets, taps, b, g, epilogue);
   if (sw == 2 && g.ow >= 32)
@@ -182,53 +172,85 @@ void depthwise_forward_plane(float* __restrict y, const float* __restrict x,
   }
 }
 
+namespace {
+
+// Σ a[i]·b[i·SW] for i < n in float: eight lanes, then the lanes and the tail in order.
+template <int SW>
+[[gnu::always_inline]] inline float dot_row(const float* __restrict a, const float* __restrict b,
+                                            int64_t n) {
+  v8 acc0 = {}, acc1 = {};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    acc0 += load8(a + i) * (SW == 1 ? load8(b + i) : load8_even(b + 2 * i));
+    acc1 += load8(a + i + 8) * (SW == 1 ? load8(b + i + 8) : load8_even(b + 2 * i + 16));
+  }
+  const v8 acc = acc0 + acc1;
+  float total = 0.0f;
+  for (int l = 0; l < 8; ++l) total += acc[l];
+  for (; i < n; ++i) total += a[i] * b[i * SW];
+  return total;
+}
+
+}  // namespace
+
 RTSEG_CPU_CLONES
 void depthwise_backward_input_plane(float* __restrict dx, const float* __restrict dy,
                                     const float* __restrict w, const Conv2dGeometry& g) {
-  const std::vector<TapColumns> cols = tap_columns(g);
+  // Scattered into a zeroed padded plane (every tap inside it, no bounds tests), whose interior
+  // is then added to dx.
+  const int64_t ld = g.w + 2 * g.pad_w, rows = g.h + 2 * g.pad_h, taps = g.r * g.s;
+  thread_local std::vector<float> buffer;
+  const size_t need = static_cast<size_t>(rows * ld + 32);
+  if (buffer.size() < need) buffer.resize(need);
+  float* __restrict pad = buffer.data();
+  std::fill(pad, pad + need, 0.0f);
+  SmallBuffer<int64_t> offset_buffer(taps);
+  int64_t* offsets = offset_buffer.data();
+  tap_offsets(offsets, g, ld);
   const int64_t sw = g.stride_w;
   for (int64_t oy = 0; oy < g.oh; ++oy) {
     const float* __restrict dyrow = dy + oy * g.ow;
-    for (int64_t r = 0; r < g.r; ++r) {
-      const int64_t iy = oy * g.stride_h + r * g.dil_h - g.pad_h;
-      if (iy < 0 || iy >= g.h) continue;
-      float* __restrict dxrow = dx + iy * g.w;
-      for (int64_t s = 0; s < g.s; ++s) {
-        const TapColumns& c = cols[static_cast<size_t>(s)];
-        const float wv = w[r * g.s + s];
-        if (sw == 1) {
-          for (int64_t ox = c.begin; ox < c.end; ++ox) dxrow[ox + c.offset] += wv * dyrow[ox];
-        } else {
-          for (int64_t ox = c.begin; ox < c.end; ++ox) dxrow[ox * sw + c.offset] += wv * dyrow[ox];
-        }
+    float* __restrict prow = pad + oy * g.stride_h * ld;
+    for (int64_t t = 0; t < taps; ++t) {
+      const float wv = w[t];
+      float* __restrict p = prow + offsets[t];
+      if (sw == 1) {
+        for (int64_t ox = 0; ox < g.ow; ++ox) p[ox] += wv * dyrow[ox];
+      } else {
+        for (int64_t ox = 0; ox < g.ow; ++ox) p[ox * sw] += wv * dyrow[ox];
       }
     }
+  }
+  for (int64_t iy = 0; iy < g.h; ++iy) {
+    float* __restrict dxrow = dx + iy * g.w;
+    const float* __restrict prow = pad + (iy + g.pad_h) * ld + g.pad_w;
+    for (int64_t ix = 0; ix < g.w; ++ix) dxrow[ix] += prow[ix];
   }
 }
 
 RTSEG_CPU_CLONES
 void depthwise_backward_weight_plane(double* dw, const float* __restrict dy,
                                      const float* __restrict x, const Conv2dGeometry& g) {
-  const std::vector<TapColumns> cols = tap_columns(g);
-  const int64_t sw = g.stride_w;
+  int64_t ld = 0;
+  const float* __restrict xp = padded_plane(x, g, ld);
+  const int64_t taps = g.r * g.s;
+  SmallBuffer<int64_t> offset_buffer(taps);
+  int64_t* offsets = offset_buffer.data();
+  tap_offsets(offsets, g, ld);
   for (int64_t oy = 0; oy < g.oh; ++oy) {
     const float* __restrict dyrow = dy + oy * g.ow;
-    for (int64_t r = 0; r < g.r; ++r) {
-      const int64_t iy = oy * g.stride_h + r * g.dil_h - g.pad_h;
-      if (iy < 0 || iy >= g.h) continue;
-      const float* __restrict xrow = x + iy * g.w;
-      for (int64_t s = 0; s < g.s; ++s) {
-        const TapColumns& c = cols[static_cast<size_t>(s)];
-        float acc = 0.0f;  // one row in float (vector lanes), rows summed in double
-        if (sw == 1) {
-#pragma omp simd reduction(+ : acc)
-          for (int64_t ox = c.begin; ox < c.end; ++ox) acc += dyrow[ox] * xrow[ox + c.offset];
-        } else {
-#pragma omp simd reduction(+ : acc)
-          for (int64_t ox = c.begin; ox < c.end; ++ox) acc += dyrow[ox] * xrow[ox * sw + c.offset];
-        }
-        dw[r * g.s + s] += static_cast<double>(acc);
+    const float* __restrict xrow = xp + oy * g.stride_h * ld;
+    for (int64_t t = 0; t < taps; ++t) {  // one row in float, rows summed in double
+      const float* b = xrow + offsets[t];
+      float row = 0.0f;
+      if (g.stride_w == 1) {
+        row = dot_row<1>(dyrow, b, g.ow);
+      } else if (g.stride_w == 2) {
+        row = dot_row<2>(dyrow, b, g.ow);
+      } else {
+        for (int64_t ox = 0; ox < g.ow; ++ox) row += dyrow[ox] * b[ox * g.stride_w];
       }
+      dw[t] += static_cast<double>(row);
     }
   }
 }
