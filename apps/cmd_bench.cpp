@@ -10,6 +10,7 @@
 
 #include "apps/bench/kernel_bench.h"
 #include "apps/bench/net_bench.h"
+#include "apps/bench/train_bench.h"
 #include "apps/commands.h"
 #include "apps/lib/config.h"
 #include "core/backend.h"
@@ -29,7 +30,9 @@ struct BenchArgs {
   double seconds = 5.0;
   int warmup = 10, iterations = 0;
   bool cpu = false, no_fold = false, tf32 = false, json = false, torch = false, no_layers = false;
-  std::string peers;  // CPU engines to compare with (tools/reference/bench_peers.py)
+  std::string peers;   // CPU engines to compare with (tools/reference/bench_peers.py)
+  bool train = false;  // time a training step instead of inference
+  int64_t batch = 2;
 };
 
 // Runs a dev-time Python script of tools/reference and returns its last line as JSON.
@@ -74,7 +77,44 @@ nlohmann::json run_peers_bench(const BenchArgs& a, const NetBenchResult& ours) {
                   a.net, a.classes, a.size, a.seconds, cpu_threads(), shell_word(a.peers)));
 }
 
+void run_train_step_bench(const BenchArgs& a, CommandContext& ctx) {
+  const auto [h, w] = parse_size(a.size, "bench --size");
+  TrainBenchOptions o;
+  o.net = a.net;
+  o.classes = a.classes;
+  o.dataset = a.variant;
+  o.batch = a.batch;
+  o.height = h;
+  o.width = w;
+  o.use_gpu = !a.cpu;
+  o.warmup = std::max(1, a.warmup);
+  o.iterations = a.iterations;
+  o.seconds = a.seconds;
+  const TrainBenchResult r = run_train_bench(o);
+  ctx.out << format_train_bench(r);
+  if (a.peers.empty()) return;
+  RTSEG_CHECK(r.device == "cpu", "bench --train --peers: the peers are CPU engines; add --cpu");
+  const nlohmann::json peers = run_reference_script(
+      "bench --peers", "bench_peers.py",
+      fmt::format("--train --net {} --classes {} --size {} --batch {} --seconds {} --threads {} "
+                  "--peers {}",
+                  a.net, a.classes, a.size, a.batch, a.seconds, cpu_threads(),
+                  shell_word(a.peers)))["peers"];
+  for (const nlohmann::json& p : peers) {
+    const std::string name = p["name"].get<std::string>();
+    if (p.contains("error")) {
+      ctx.out << fmt::format("  {}: not measured ({})\n", name, p["error"].get<std::string>());
+      continue;
+    }
+    ctx.out << fmt::format("  {} {} ({} threads): {:.1f} ms per step; rtseg / {}: {:.2f}x\n", name,
+                           p["version"].get<std::string>(), p["threads"].get<int>(),
+                           p["step_ms"].get<double>(), name,
+                           p["step_ms"].get<double>() / r.step_ms);
+  }
+}
+
 void run_bench(const BenchArgs& a, CommandContext& ctx) {
+  if (a.train) return run_train_step_bench(a, ctx);
   const auto [h, w] = parse_size(a.size, "bench --size");
   NetBenchOptions o;
   o.net = a.net;
@@ -200,6 +240,12 @@ void add_bench_command(CLI::App& app, CommandContext& context) {
         }
         return "";
       });
+  cmd->add_flag("--train", args->train,
+                "time a training step instead (train mode, batch --batch at --size, forward, "
+                "cross-entropy, backward, SGD); with --peers, PyTorch's eager step likewise");
+  cmd->add_option("--batch", args->batch, "images per training step (with --train)")
+      ->capture_default_str()
+      ->check(at_least(1));
   cmd->add_flag("--json", args->json, "machine-readable output");
   cmd->callback([args, &context] { run_bench(*args, context); });
 

@@ -10,6 +10,7 @@
 #include "core/backend.h"
 #include "core/host_allocator.h"
 #include "core/ops/loss.h"
+#include "core/ops/norm.h"
 #include "kernels/cpu_fast/conv2d.h"
 #include "kernels/cpu_fast/thread_pool.h"
 #include "nets/registry.h"
@@ -265,6 +266,49 @@ TEST_CASE("a training step of each net gives the same bits for 1, 2 and 3 thread
     }
   }
   set_cpu_threads(before);
+}
+
+TEST_CASE("fast batch_norm matches the float64 reference, training and eval", "[cpu_fast][bn]") {
+  // Odd sizes, batch 1 and 2, a large mean (the two-pass variance's reason), per-channel layouts
+  // N×C and N×C×H×W.
+  const std::vector<std::pair<Shape, double>> cases = {
+      {{2, 5, 7, 9}, 0.0}, {{1, 3, 17, 33}, 100.0}, {{4, 6}, 3.0}, {{2, 19, 45, 80}, -2.0}};
+  for (const auto& [shape, offset] : cases) {
+    for (bool training : {true, false}) {
+      INFO(shape_str(shape) << " offset " << offset << (training ? " training" : " eval"));
+      const int64_t c = shape[1];
+      const auto run = [&](DType dtype, Backend backend) {
+        CpuBackendGuard guard(backend);
+        // Values drawn in float32, so both runs see the same inputs and differ by arithmetic only.
+        Generator gen(13);
+        const auto draw = [&](const Shape& sh, double lo, double hi) {
+          return rand_uniform(sh, lo, hi, gen, DType::F32).to(dtype);
+        };
+        Tensor x = add_scalar(draw(shape, -1, 1).to(DType::F32), offset).to(dtype);
+        Tensor w = draw({c}, 0.5, 1.5), b = draw({c}, -0.5, 0.5);
+        Tensor rm = add_scalar(draw({c}, -0.1, 0.1).to(DType::F32), offset).to(dtype);
+        Tensor rv = draw({c}, 0.5, 2);
+        for (Tensor* t : {&x, &w, &b}) t->set_requires_grad(true);
+        Tensor y = batch_norm(x, w, b, rm, rv, training, 0.1, 1e-5);
+        y.backward(draw(shape, -1, 1));
+        return std::vector<Tensor>{y, x.grad(), w.grad(), b.grad(), rm, rv};
+      };
+      const std::vector<Tensor> fast = run(DType::F32, Backend::CpuFast);
+      const std::vector<Tensor> ref32 = run(DType::F32, Backend::CpuReference);
+      const std::vector<Tensor> exact = run(DType::F64, Backend::CpuReference);
+      const int64_t per_channel = fast[0].numel() / c;
+      for (size_t i = 0; i < fast.size(); ++i) {
+        // Within the tolerance of a float32 sum, or no further from float64 than the float32
+        // reference (which stores the mean in float32 as well: at a mean of 100 that alone is
+        // an error of 4e-6).
+        const double scale = std::sqrt(double(i == 2 || i == 3 ? per_channel : 16));
+        const double e_fast = closeness(fast[i], exact[i], 1e-5, 2e-6 * scale);
+        const double e_ref = closeness(ref32[i], exact[i], 1e-5, 2e-6 * scale);
+        INFO("output " << i << ": fast " << e_fast << ", float32 reference " << e_ref);
+        REQUIRE(e_fast <= std::max(1.0, 1.5 * e_ref));
+      }
+    }
+  }
 }
 
 TEST_CASE("float64 always runs on the reference backend", "[cpu_fast]") {

@@ -295,17 +295,21 @@ namespace {
 
 // All heads' losses of a training-graph forward on a 2×3×48×64 batch plus an MSE on the
 // complexity map, backward run.
+// In float64: at this size the training-mode BNs see few values per channel and the largest
+// gradients are sensitive to rounding (float32 runs of the same net differ by an order of
+// magnitude in them), while the test is about which gradients are structurally zero.
 void backward_all_outputs(IcfrNet& net) {
+  net.to(DType::F64);
   Generator gen(3);
-  Tensor x = rand_uniform({2, 3, 48, 64}, -1, 1, gen);
+  Tensor x = rand_uniform({2, 3, 48, 64}, -1, 1, gen, DType::F64);
   std::vector<int64_t> labels(2 * 6 * 8);
   for (auto& l : labels) l = gen.randint(4);
   const Tensor target = Tensor::from_vector(labels, {2, 6, 8});
   const IcfrNetOutputs out = net.forward_outputs(x);
   Tensor loss =
       add(add(cross_entropy(out.heads.aux_p, target), cross_entropy(out.heads.main, target)),
-          add(mse_loss(out.heads.boundary, rand_uniform({2, 1, 6, 8}, 0, 1, gen)),
-              mse_loss(out.ic_map, rand_uniform({2, 1, 48, 64}, 0, 1, gen))));
+          add(mse_loss(out.heads.boundary, rand_uniform({2, 1, 6, 8}, 0, 1, gen, DType::F64)),
+              mse_loss(out.ic_map, rand_uniform({2, 1, 48, 64}, 0, 1, gen, DType::F64))));
   loss.backward();
 }
 
@@ -333,10 +337,12 @@ TEST_CASE("every ICFRNet parameter receives a gradient in the training graph", "
     REQUIRE(grads.size() == IcfrNet(a_config(true, 4)).named_parameters().size());
     for (const auto& [name, g] : grads) {
       INFO(name);
+      // In float64 the structural zeros are rounding (≤ 2e-15 measured) and the smallest real
+      // gradient is 5e-8 of the largest: the thresholds sit well inside that gap.
       if (structural_zero.count(name)) {
-        REQUIRE(g < 1e-6);
+        REQUIRE(g < 1e-12);
       } else if (name.rfind("layer5.", 0) != 0 && name.rfind("spp.", 0) != 0) {
-        REQUIRE(g > 1e-7);
+        REQUIRE(g > 1e-10);
       }
     }
   }

@@ -17,7 +17,7 @@ set(rules
   "data|^core/|^data/"
   "optim|^core/|^layers/|^optim/"
   # The kernel benchmark times the kernels themselves, below the ops.
-  "apps/bench|^core/|^layers/|^nets/|^apps/bench/|^kernels/"
+  "apps/bench|^core/|^layers/|^nets/|^optim/|^apps/bench/|^kernels/"
   "apps|^core/|^layers/|^nets/|^data/|^optim/|^apps/")
 
 file(GLOB_RECURSE files RELATIVE ${ROOT} ${ROOT}/kernels/* ${ROOT}/core/* ${ROOT}/layers/*

@@ -6,6 +6,7 @@
 #include "core/op_checks.h"
 #include "kernels/cpu/batch_norm.h"
 #include "kernels/cpu/dropout.h"
+#include "kernels/cpu_fast/batch_norm.h"
 #include "kernels/cuda/batch_norm.h"
 #include "kernels/cuda/dropout.h"
 
@@ -96,11 +97,15 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias,
     mean = Tensor::empty({c}, x.dtype(), device);
     var = Tensor::empty({c}, x.dtype(), device);
     RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-      if (device.is_cpu()) {
-        for_cpu_ranges(backend, c, channel_grain, [&](int64_t k0, int64_t k1) {
-          cpu::batch_norm_stats(mean.data<scalar_t>(), var.data<scalar_t>(), x.data<scalar_t>(), n,
-                                c, s, k0, k1);
-        });
+      if (backend == Backend::CpuFast) {
+        RTSEG_CPU_FAST_ONLY(op,
+                            for_cpu_ranges(backend, c, channel_grain, [&](int64_t k0, int64_t k1) {
+                              cpu_fast::batch_norm_stats(mean.data<float>(), var.data<float>(),
+                                                         x.data<float>(), n, c, s, k0, k1);
+                            }));
+      } else if (device.is_cpu()) {
+        cpu::batch_norm_stats(mean.data<scalar_t>(), var.data<scalar_t>(), x.data<scalar_t>(), n, c,
+                              s);
       } else {
         RTSEG_CUDA_ONLY(op, {
           const Tensor ws = cuda_workspace(cuda::batch_norm_workspace_size(n, c, s), device);
@@ -122,13 +127,18 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias,
   Tensor y = Tensor::empty(x.shape(), x.dtype(), device);
   Tensor invstd = Tensor::empty({c}, x.dtype(), device);
   RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    if (device.is_cpu()) {
-      for_cpu_ranges(backend, c, channel_grain, [&](int64_t k0, int64_t k1) {
-        cpu::batch_norm_forward(y.data<scalar_t>(), invstd.data<scalar_t>(), x.data<scalar_t>(),
-                                mean.data<scalar_t>(), var.data<scalar_t>(),
-                                data_or_null<scalar_t>(w), data_or_null<scalar_t>(b), n, c, s, eps,
-                                k0, k1);
-      });
+    if (backend == Backend::CpuFast) {
+      RTSEG_CPU_FAST_ONLY(
+          op, for_cpu_ranges(backend, c, channel_grain, [&](int64_t k0, int64_t k1) {
+            cpu_fast::batch_norm_forward(y.data<float>(), invstd.data<float>(), x.data<float>(),
+                                         mean.data<float>(), var.data<float>(),
+                                         data_or_null<float>(w), data_or_null<float>(b), n, c, s,
+                                         eps, k0, k1);
+          }));
+    } else if (device.is_cpu()) {
+      cpu::batch_norm_forward(y.data<scalar_t>(), invstd.data<scalar_t>(), x.data<scalar_t>(),
+                              mean.data<scalar_t>(), var.data<scalar_t>(),
+                              data_or_null<scalar_t>(w), data_or_null<scalar_t>(b), n, c, s, eps);
     } else {
       RTSEG_CUDA_ONLY(op, cuda::batch_norm_forward(y.data<scalar_t>(), invstd.data<scalar_t>(),
                                                    x.data<scalar_t>(), mean.data<scalar_t>(),
@@ -149,15 +159,20 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias,
         if (need[1]) dw = Tensor::empty({c}, x.dtype(), dev);
         if (need[2]) db = Tensor::empty({c}, x.dtype(), dev);
         RTSEG_DISPATCH_FLOATING(x.dtype(), "batch_norm", [&] {
-          if (dev.is_cpu()) {
-            for_cpu_ranges(
-                backend_for(dev, x.dtype()), c, channel_grain, [&](int64_t k0, int64_t k1) {
-                  cpu::batch_norm_backward(data_or_null<scalar_t>(dx), data_or_null<scalar_t>(dw),
-                                           data_or_null<scalar_t>(db), go.data<scalar_t>(),
-                                           x.data<scalar_t>(), mean.data<scalar_t>(),
-                                           invstd.data<scalar_t>(), data_or_null<scalar_t>(w), n, c,
-                                           s, training, k0, k1);
-                });
+          const Backend where = backend_for(dev, x.dtype());
+          if (where == Backend::CpuFast) {
+            RTSEG_CPU_FAST_ONLY(
+                "batch_norm", for_cpu_ranges(where, c, channel_grain, [&](int64_t k0, int64_t k1) {
+                  cpu_fast::batch_norm_backward(
+                      data_or_null<float>(dx), data_or_null<float>(dw), data_or_null<float>(db),
+                      go.data<float>(), x.data<float>(), mean.data<float>(), invstd.data<float>(),
+                      data_or_null<float>(w), n, c, s, training, k0, k1);
+                }));
+          } else if (dev.is_cpu()) {
+            cpu::batch_norm_backward(
+                data_or_null<scalar_t>(dx), data_or_null<scalar_t>(dw), data_or_null<scalar_t>(db),
+                go.data<scalar_t>(), x.data<scalar_t>(), mean.data<scalar_t>(),
+                invstd.data<scalar_t>(), data_or_null<scalar_t>(w), n, c, s, training);
           } else {
             RTSEG_CUDA_ONLY("batch_norm", {
               const Tensor ws = cuda_workspace(cuda::batch_norm_workspace_size(n, c, s), dev);

@@ -10,6 +10,10 @@ JSON line: {"peers": [{"name", "version", "threads", "latency_ms", "fps"}, ...]}
 torch: eager PyTorch; torchscript: traced and frozen; onnxruntime and openvino run the model
 exported with torch.onnx (opset 13) in fp32. A peer that is not installed is reported with an
 "error" instead of timings. Dev-time only: rtseg itself never needs Python.
+
+--train --batch B times `rtseg bench --train`'s step in eager PyTorch instead (train mode,
+forward, logits resized to the input, cross-entropy on random labels, backward, SGD with
+momentum 0.9 and weight decay 5e-4): {"peers": [{"name": "torch", ..., "step_ms"}]}.
 """
 import argparse
 import json
@@ -85,6 +89,39 @@ def run_peer(name, model, x, onnx_path, threads, seconds):
     raise ValueError(f"unknown peer {name}")
 
 
+def train_step_bench(a, h, w):
+    import torch.nn.functional as F
+    net, _, align = build(a.net, a.classes)
+    net.train()
+    x = torch.rand(a.batch, 3, h, w) * 2 - 1
+    target = torch.randint(0, a.classes, (a.batch, h, w))
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+
+    def step():
+        opt.zero_grad()
+        out = net(x)
+        logits = out[0] if isinstance(out, (tuple, list)) else out
+        if logits.shape[-2:] != (h, w):
+            logits = F.interpolate(logits, size=(h, w), mode="bilinear", align_corners=align)
+        loss = F.cross_entropy(logits, target, ignore_index=255)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    for _ in range(2):
+        step()
+    t0 = time.perf_counter()
+    step()
+    probe = time.perf_counter() - t0
+    n = max(3, int(a.seconds / max(probe, 1e-6)))
+    t0 = time.perf_counter()
+    for _ in range(n):
+        step()
+    ms = (time.perf_counter() - t0) * 1000.0 / n
+    return [{"name": "torch", "version": torch.__version__, "threads": a.threads, "iterations": n,
+             "step_ms": ms, "images_per_s": 1000.0 * a.batch / ms}]
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--net", default="cifrenet")
@@ -93,9 +130,21 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--peers", default="torch,torchscript,onnxruntime,openvino")
+    p.add_argument("--train", action="store_true")
+    p.add_argument("--batch", type=int, default=2)
     a = p.parse_args()
     h, w = map(int, a.size.lower().split("x"))
     torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    if a.train:
+        peers = [s for s in a.peers.split(",") if s]
+        results = train_step_bench(a, h, w) if "torch" in peers else []
+        for name in peers:
+            if name != "torch":
+                results.append({"name": name, "threads": a.threads,
+                                "error": "only PyTorch trains (--train)"})
+        print(json.dumps({"net": a.net, "size": a.size, "batch": a.batch, "peers": results}))
+        return
     net, eighth, _ = build(a.net, a.classes)
     net.eval()
     fold_bn(net)
