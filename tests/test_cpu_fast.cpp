@@ -298,14 +298,14 @@ TEST_CASE("fast batch_norm matches the float64 reference, training and eval", "[
       const std::vector<Tensor> exact = run(DType::F64, Backend::CpuReference);
       const int64_t per_channel = fast[0].numel() / c;
       for (size_t i = 0; i < fast.size(); ++i) {
-        // Within the tolerance of a float32 sum, or no further from float64 than the float32
-        // reference (which stores the mean in float32 as well: at a mean of 100 that alone is
-        // an error of 4e-6).
+        // No further from float64 than the float32 reference (which stores the mean in float32
+        // as well: at a mean of 100 that alone is an error of 4e-6), whose sums are in double:
+        // dγ and dβ are small differences of many terms, where float sums would be 10x off.
         const double scale = std::sqrt(double(i == 2 || i == 3 ? per_channel : 16));
         const double e_fast = closeness(fast[i], exact[i], 1e-5, 2e-6 * scale);
         const double e_ref = closeness(ref32[i], exact[i], 1e-5, 2e-6 * scale);
         INFO("output " << i << ": fast " << e_fast << ", float32 reference " << e_ref);
-        REQUIRE(e_fast <= std::max(1.0, 1.5 * e_ref));
+        REQUIRE(e_fast <= 1.5 * e_ref + 0.05);
       }
     }
   }

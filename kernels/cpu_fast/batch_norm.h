@@ -1,9 +1,9 @@
 // Batch normalisation on the fast CPU backend, float32, the contract of the reference kernels
-// (kernels/cpu/batch_norm.h) for the channels [k0, k1) of a contiguous N×C×S input: sums in
-// eight-wide float chunks of 256 values, the chunks added in double (the reference adds every
-// value in double, one at a time, which costs a dependent add per value). The caller splits the
-// channels over the thread pool; each channel's arithmetic is fixed, so results do not depend on
-// the split.
+// (kernels/cpu/batch_norm.h) for the channels [k0, k1) of a contiguous N×C×S input: the sums in
+// double as the reference's, but in vector lanes (the reference adds one value at a time, a
+// dependent add per value) and the mean about a pivot; the elementwise passes in float. The
+// caller splits the channels over the thread pool; each channel's arithmetic is fixed, so the
+// results do not depend on the split.
 #pragma once
 
 #include <cstdint>
