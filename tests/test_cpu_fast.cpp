@@ -12,6 +12,7 @@
 #include "core/ops/loss.h"
 #include "core/ops/norm.h"
 #include "kernels/cpu_fast/conv2d.h"
+#include "kernels/cpu_fast/direct_conv.h"
 #include "kernels/cpu_fast/thread_pool.h"
 #include "nets/registry.h"
 #include "test_support.h"
@@ -156,6 +157,48 @@ TEST_CASE("fast conv2d matches the reference on every conv of the three nets", "
   const std::vector<Case> cases = net_cases();
   REQUIRE(cases.size() > 50);
   for (const Case& t : cases) compare_with_reference(t);
+}
+
+TEST_CASE("fast conv2d matches the reference through im2col, direct kernels off",
+          "[cpu_fast][conv]") {
+  cpu_fast::set_direct_conv_enabled(false);
+  for (const Case& t : generated_cases()) compare_with_reference(t);
+  cpu_fast::set_direct_conv_enabled(true);
+}
+
+TEST_CASE("oneDNN's direct kernels serve the nets' dense convolutions, epilogue included",
+          "[cpu_fast][conv]") {
+  // Dense 3×3 stride 1 and 2, a dilated one, the 3-channel stem: the direct path must take
+  // them (else the tests above would only see im2col), and its fused ReLU/ReLU6 must equal
+  // the activation applied afterwards, bit for bit.
+  const std::vector<Case> cases = {{{1, 16, 37, 45}, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},
+                                   {{2, 32, 30, 22}, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, true},
+                                   {{1, 24, 29, 31}, 16, 3, 3, 1, 1, 2, 2, 2, 2, 1, false},
+                                   {{1, 3, 65, 97}, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, true}};
+  for (const Case& t : cases) {
+    INFO(describe(t));
+    Conv2dGeometry g;
+    g.n = t.input[0], g.c = t.input[1], g.h = t.input[2], g.w = t.input[3];
+    g.k = t.k, g.r = t.r, g.s = t.s, g.stride_h = t.stride_h, g.stride_w = t.stride_w;
+    g.pad_h = t.pad_h, g.pad_w = t.pad_w, g.dil_h = t.dil_h, g.dil_w = t.dil_w;
+    g.oh = conv_output_size(g.h, g.r, g.stride_h, g.pad_h, g.dil_h);
+    g.ow = conv_output_size(g.w, g.s, g.stride_w, g.pad_w, g.dil_w);
+    Generator gen(11);
+    const auto values = [&](int64_t n) {
+      return rand_uniform({n}, -1, 1, gen, DType::F32).to_vector<float>();
+    };
+    const std::vector<float> x = values(g.input_numel()), w = values(g.weight_numel());
+    const std::vector<float> b = values(g.k);
+    const float* bias = t.bias ? b.data() : nullptr;
+    std::vector<float> plain(static_cast<size_t>(g.output_numel()));
+    REQUIRE(cpu_fast::direct_conv_forward(plain.data(), x.data(), w.data(), bias, g,
+                                          ConvEpilogue::None));
+    for (ConvEpilogue e : {ConvEpilogue::Relu, ConvEpilogue::Relu6}) {
+      std::vector<float> fused(plain.size());
+      REQUIRE(cpu_fast::direct_conv_forward(fused.data(), x.data(), w.data(), bias, g, e));
+      for (size_t i = 0; i < plain.size(); ++i) REQUIRE(fused[i] == apply_epilogue(plain[i], e));
+    }
+  }
 }
 
 TEST_CASE("fast conv2d kernels write every output and nothing around it", "[cpu_fast][conv]") {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/cpu_fast/depthwise_conv.h"
+#include "kernels/cpu_fast/direct_conv.h"
 #include "kernels/cpu_fast/gemm.h"
 #include "kernels/cpu_fast/im2col.h"
 #include "kernels/cpu_fast/thread_pool.h"
@@ -59,7 +60,7 @@ ConvAlgorithm choose_conv_algorithm(const Conv2dGeometry& g) {
   if (g.groups == g.c && g.c_per_group() == 1) return ConvAlgorithm::Depthwise;
   if (g.r == 1 && g.s == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 && g.pad_w == 0)
     return ConvAlgorithm::Pointwise;
-  return ConvAlgorithm::Im2colGemm;
+  return g.groups == 1 ? ConvAlgorithm::Direct : ConvAlgorithm::Im2colGemm;
 }
 
 const char* conv_algorithm_name(ConvAlgorithm a) {
@@ -68,6 +69,8 @@ const char* conv_algorithm_name(ConvAlgorithm a) {
       return "depthwise rows";
     case ConvAlgorithm::Pointwise:
       return "1x1 gemm";
+    case ConvAlgorithm::Direct:
+      return "onednn direct";
     case ConvAlgorithm::Im2colGemm:
       return "im2col gemm";
   }
@@ -79,6 +82,9 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* bias,
   const int64_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
   const int64_t cg = g.c_per_group(), kg = g.k_per_group(), taps = g.r * g.s;
   const ConvAlgorithm algorithm = choose_conv_algorithm(g);
+  if (algorithm == ConvAlgorithm::Direct && direct_conv_enabled() &&
+      direct_conv_forward(y, x, w, bias, g, epilogue))
+    return;
   if (algorithm == ConvAlgorithm::Depthwise) {
     parallel_for(g.n * g.k, [&](int64_t t) {
       const int64_t n = t / g.k, k = t % g.k, c = k / kg;

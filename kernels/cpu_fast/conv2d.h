@@ -3,6 +3,7 @@
 // reference kernels of kernels/cpu/conv2d.h (which remain the oracle):
 //   depthwise (groups = C)         hand-written row kernels, vectorised for the CPU it runs on
 //   1×1, stride 1, no padding      one GEMM per image and group on the NCHW planes as they are
+//   other dense (groups = 1)       oneDNN's direct kernels forward (direct_conv.h)
 //   anything else                  im2col of a block of output pixels + GEMM (gemm.h)
 // All parallel over the thread pool with shape-fixed tasks: bit-identical for any thread count.
 #pragma once
@@ -12,7 +13,9 @@
 
 namespace rtseg::cpu_fast {
 
-enum class ConvAlgorithm { Depthwise, Pointwise, Im2colGemm };
+// Direct: oneDNN's direct kernels (direct_conv.h) forward, where it has one for the geometry
+// (else im2col); the gradients of a Direct conv run through im2col + GEMM.
+enum class ConvAlgorithm { Depthwise, Pointwise, Direct, Im2colGemm };
 
 ConvAlgorithm choose_conv_algorithm(const Conv2dGeometry& g);
 const char* conv_algorithm_name(ConvAlgorithm a);

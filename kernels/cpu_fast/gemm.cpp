@@ -1,28 +1,14 @@
 #include "kernels/cpu_fast/gemm.h"
 
 #include <dnnl.h>
-#include <omp.h>
 
 #include <algorithm>
 
+#include "kernels/cpu_fast/onednn_runtime.h"
 #include "kernels/cpu_fast/thread_pool.h"
 #include "kernels/error.h"
 
 namespace rtseg::cpu_fast {
-
-namespace {
-
-// oneDNN is built on OpenMP here and would start a team of its own inside each task: one thread
-// per calling thread keeps the pool the only source of parallelism (and of determinism).
-void single_threaded_onednn() {
-  thread_local bool set = false;
-  if (!set) {
-    omp_set_num_threads(1);
-    set = true;
-  }
-}
-
-}  // namespace
 
 void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixRef a, MatrixRef b, float beta, float* c,
                  int64_t ldc) {
@@ -33,7 +19,7 @@ void gemm_serial(int64_t m, int64_t n, int64_t k, MatrixRef a, MatrixRef b, floa
     }
     return;
   }
-  single_threaded_onednn();
+  onednn_single_threaded();
   const dnnl_status_t status = dnnl_sgemm(a.transposed ? 'T' : 'N', b.transposed ? 'T' : 'N', m, n,
                                           k, 1.0f, a.data, a.ld, b.data, b.ld, beta, c, ldc);
   RTSEG_CHECK(status == dnnl_success, "gemm: oneDNN sgemm failed (status {}) for {}x{}x{}",

@@ -1,0 +1,240 @@
+#include "kernels/cpu_fast/direct_conv.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <atomic>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "kernels/cpu_fast/onednn_runtime.h"
+#include "kernels/cpu_fast/thread_pool.h"
+
+namespace rtseg::cpu_fast {
+
+namespace {
+
+using dnnl::memory;
+using Tag = memory::format_tag;
+constexpr memory::data_type kF32 = memory::data_type::f32;
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Output rows per task: about eight blocks per image, each of at least 256 output pixels (the
+// kernels keep their speed down to blocks of a few rows; smaller ones lose it in set-up).
+int64_t rows_per_block(const Conv2dGeometry& g) {
+  const int64_t by_count = ceil_div(g.oh, 8);
+  const int64_t by_size = ceil_div(256, std::max<int64_t>(1, g.ow));
+  return std::min(g.oh, std::max(by_count, by_size));
+}
+
+// The input a block of output rows [o0, o1) reads: rows [i0, i1) and columns [0, cols) of each
+// channel, with the padding around them that this block sees.
+struct Window {
+  int64_t o0, o1, i0, i1, cols;
+  int64_t pad_top, pad_bottom, pad_left, pad_right;
+};
+
+Window window_of(const Conv2dGeometry& g, int64_t o0, int64_t o1) {
+  Window v{};
+  v.o0 = o0, v.o1 = o1;
+  const int64_t first = o0 * g.stride_h - g.pad_h;
+  const int64_t last = (o1 - 1) * g.stride_h - g.pad_h + (g.r - 1) * g.dil_h;
+  v.i0 = std::max<int64_t>(0, first), v.i1 = std::min(g.h, last + 1);
+  v.pad_top = v.i0 - first, v.pad_bottom = last + 1 - v.i1;
+  const int64_t last_col = (g.ow - 1) * g.stride_w - g.pad_w + (g.s - 1) * g.dil_w;
+  v.cols = std::min(g.w, last_col + 1);  // columns no output reads are left out
+  v.pad_left = g.pad_w, v.pad_right = last_col + 1 - v.cols;
+  return v;
+}
+
+// One block geometry's primitive and the reorders around it.
+struct BlockConv {
+  dnnl::convolution_forward primitive;
+  memory::desc src, weights, dst, bias, scratchpad;
+  dnnl::reorder pack;                    // the block's input rows, NCHW → the primitive's layout
+  dnnl::reorder unpack;                  // the block's output rows → NCHW
+  dnnl::reorder weight_reorder;          // OIHW → the primitive's weight layout
+  memory::desc input_rows, output_rows;  // those rows in the NCHW tensors (strided views)
+};
+
+// Everything a block's primitive depends on: the conv's shape, the block's rows and padding.
+using BlockKey = std::array<int64_t, 20>;
+
+BlockKey key_of(const Conv2dGeometry& g, const Window& v, bool bias, ConvEpilogue e) {
+  return {g.c,          g.k,        g.h,         g.w,
+          g.oh,         g.ow,       g.r,         g.s,
+          g.stride_h,   g.stride_w, g.dil_h,     g.dil_w,
+          v.i1 - v.i0,  v.cols,     v.o1 - v.o0, v.pad_top,
+          v.pad_bottom, v.pad_left, v.pad_right, static_cast<int64_t>(e) * 2 + (bias ? 1 : 0)};
+}
+
+dnnl::post_ops post_ops_of(ConvEpilogue e) {
+  dnnl::post_ops ops;
+  if (e == ConvEpilogue::None) return ops;
+  const dnnl::algorithm alg =
+      e == ConvEpilogue::Relu ? dnnl::algorithm::eltwise_relu : dnnl::algorithm::eltwise_clip;
+  const float upper = e == ConvEpilogue::Relu ? 0.0f : 6.0f;  // relu: alpha (slope) 0
+#if DNNL_VERSION_MAJOR >= 3
+  ops.append_eltwise(alg, 0.0f, upper);
+#else
+  ops.append_eltwise(1.0f, alg, 0.0f, upper);
+#endif
+  return ops;
+}
+
+// The primitive of one block geometry, or null where oneDNN has only its reference or GEMM
+// implementations for it (im2col is then as good) or refuses it.
+std::unique_ptr<BlockConv> create(const BlockKey& key) {
+  const auto [c, k, h, w, oh, ow, r, s, sh, sw, dh, dw, rows_in, cols_in, rows_out, pt, pb, pl, pr,
+              flags] = key;
+  const bool has_bias = flags % 2 == 1;
+  const auto epilogue = static_cast<ConvEpilogue>(flags / 2);
+  const memory::dims src{1, c, rows_in, cols_in}, wei{k, c, r, s}, dst{1, k, rows_out, ow};
+  const auto any = [](const memory::dims& d) { return memory::desc(d, kF32, Tag::any); };
+  const memory::desc bias_desc = has_bias ? memory::desc({k}, kF32, Tag::x) : memory::desc();
+  const memory::dims strides{sh, sw}, dilates{dh - 1, dw - 1}, pad_l{pt, pl}, pad_r{pb, pr};
+  const dnnl::engine& engine = onednn_engine();
+  try {
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(post_ops_of(epilogue));
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    const auto prop = dnnl::prop_kind::forward_inference;
+    const auto alg = dnnl::algorithm::convolution_direct;
+#if DNNL_VERSION_MAJOR >= 3
+    const dnnl::convolution_forward::primitive_desc pd(engine, prop, alg, any(src), any(wei),
+                                                       bias_desc, any(dst), strides, dilates, pad_l,
+                                                       pad_r, attr);
+#else
+    const dnnl::convolution_forward::desc d =
+        has_bias ? dnnl::convolution_forward::desc(prop, alg, any(src), any(wei), bias_desc,
+                                                   any(dst), strides, dilates, pad_l, pad_r)
+                 : dnnl::convolution_forward::desc(prop, alg, any(src), any(wei), any(dst), strides,
+                                                   dilates, pad_l, pad_r);
+    const dnnl::convolution_forward::primitive_desc pd(d, attr, engine);
+#endif
+    const std::string impl = pd.impl_info_str();
+    if (impl.find("ref") != std::string::npos || impl.find("gemm") != std::string::npos)
+      return nullptr;
+    auto out = std::make_unique<BlockConv>();
+    out->src = pd.src_desc(), out->weights = pd.weights_desc(), out->dst = pd.dst_desc();
+    out->bias = bias_desc, out->scratchpad = pd.scratchpad_desc();
+    out->primitive = dnnl::convolution_forward(pd);
+    // The rows a block reads and writes, in place in the NCHW image (row offsets are added to
+    // the pointers).
+    out->input_rows = memory::desc(src, kF32, memory::dims{c * h * w, h * w, w, 1});
+    out->output_rows = memory::desc(dst, kF32, memory::dims{k * oh * ow, oh * ow, ow, 1});
+    const auto reorder = [&](const memory::desc& from, const memory::desc& to) {
+      return dnnl::reorder(dnnl::reorder::primitive_desc(engine, from, engine, to));
+    };
+    out->pack = reorder(out->input_rows, out->src);
+    out->unpack = reorder(out->dst, out->output_rows);
+    out->weight_reorder = reorder(memory::desc(wei, kF32, Tag::oihw), out->weights);
+    return out;
+  } catch (const dnnl::error&) {
+    return nullptr;
+  }
+}
+
+// The cached primitive of a block geometry (null: not served). Entries are never removed, so
+// the pointers stay valid.
+const BlockConv* block_conv(const BlockKey& key) {
+  static std::mutex mutex;
+  static std::map<BlockKey, std::unique_ptr<BlockConv>> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(key);
+  if (it == cache.end()) it = cache.emplace(key, create(key)).first;
+  return it->second.get();
+}
+
+std::vector<uint8_t>& thread_buffer(int which, size_t bytes) {
+  thread_local std::vector<uint8_t> buffers[3];
+  std::vector<uint8_t>& b = buffers[which];
+  if (b.size() < bytes) b.resize(bytes);
+  return b;
+}
+
+// One task: pack the block's input rows (reorders zero the padded channels of a blocked layout,
+// which meet zero weights and must not be NaN), convolve, unpack its output rows.
+void run_block(const BlockConv& conv, const Window& v, float* y, const float* x,
+               const float* weights, const float* bias, const Conv2dGeometry& g) {
+  onednn_single_threaded();
+  const dnnl::engine& engine = onednn_engine();
+  dnnl::stream& stream = onednn_thread_stream();
+  memory input(conv.input_rows, engine, const_cast<float*>(x + v.i0 * g.w));
+  memory src(conv.src, engine, thread_buffer(0, conv.src.get_size()).data());
+  memory dst(conv.dst, engine, thread_buffer(1, conv.dst.get_size()).data());
+  memory output(conv.output_rows, engine, y + v.o0 * g.ow);
+  conv.pack.execute(stream, input, src);
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, src},
+      {DNNL_ARG_WEIGHTS, memory(conv.weights, engine, const_cast<float*>(weights))},
+      {DNNL_ARG_DST, dst},
+      {DNNL_ARG_SCRATCHPAD,
+       memory(conv.scratchpad, engine, thread_buffer(2, conv.scratchpad.get_size() + 1).data())}};
+  if (bias != nullptr)
+    args.emplace(DNNL_ARG_BIAS, memory(conv.bias, engine, const_cast<float*>(bias)));
+  conv.primitive.execute(stream, args);
+  conv.unpack.execute(stream, dst, output);
+  stream.wait();
+}
+
+// RTSEG_CPU_DIRECT_CONV=0 turns the direct kernels off (to compare with im2col).
+std::atomic<bool> g_enabled{[] {
+  const char* v = std::getenv("RTSEG_CPU_DIRECT_CONV");
+  return v == nullptr || std::string(v) != "0";
+}()};
+
+}  // namespace
+
+void set_direct_conv_enabled(bool enabled) { g_enabled = enabled; }
+bool direct_conv_enabled() { return g_enabled; }
+
+bool direct_conv_forward(float* y, const float* x, const float* w, const float* bias,
+                         const Conv2dGeometry& g, ConvEpilogue epilogue) {
+  if (g.groups != 1 || g.n <= 0 || g.oh <= 0 || g.ow <= 0) return false;
+  onednn_single_threaded();  // primitives are created for the thread count they will run on
+  const int64_t per_block = rows_per_block(g), blocks = ceil_div(g.oh, per_block);
+  std::vector<Window> windows;
+  std::vector<const BlockConv*> convs;
+  for (int64_t o0 = 0; o0 < g.oh; o0 += per_block) {
+    const Window v = window_of(g, o0, std::min(g.oh, o0 + per_block));
+    if (v.i1 <= v.i0 || v.cols <= 0) return false;  // a block that reads only padding
+    const BlockConv* conv = block_conv(key_of(g, v, bias != nullptr, epilogue));
+    if (conv == nullptr) return false;
+    windows.push_back(v);
+    convs.push_back(conv);
+  }
+  // The weights in each distinct layout the blocks' primitives want (in practice one).
+  std::vector<std::pair<memory::desc, std::vector<float>>> packed;
+  std::vector<const float*> weights_of(convs.size());
+  for (size_t b = 0; b < convs.size(); ++b) {
+    auto it = std::find_if(packed.begin(), packed.end(),
+                           [&](const auto& p) { return p.first == convs[b]->weights; });
+    if (it == packed.end()) {
+      packed.emplace_back(convs[b]->weights,
+                          std::vector<float>(convs[b]->weights.get_size() / sizeof(float)));
+      it = packed.end() - 1;
+      const memory::desc user(memory::dims{g.k, g.c, g.r, g.s}, kF32, Tag::oihw);
+      memory from(user, onednn_engine(), const_cast<float*>(w));
+      memory to(convs[b]->weights, onednn_engine(), it->second.data());
+      convs[b]->weight_reorder.execute(onednn_thread_stream(), from, to);
+      onednn_thread_stream().wait();
+    }
+    weights_of[b] = it->second.data();
+  }
+  const int64_t plane_in = g.c * g.h * g.w, plane_out = g.k * g.oh * g.ow;
+  parallel_for(g.n * blocks, [&](int64_t t) {
+    const int64_t n = t / blocks, b = t % blocks;
+    run_block(*convs[static_cast<size_t>(b)], windows[static_cast<size_t>(b)], y + n * plane_out,
+              x + n * plane_in, weights_of[static_cast<size_t>(b)], bias, g);
+  });
+  return true;
+}
+
+}  // namespace rtseg::cpu_fast
