@@ -66,7 +66,7 @@ else
       data.synthetic_train_samples=1000 data.synthetic_val_samples=100 train.val_interval=500
       train.batch_size=8)
   else
-    settings+=("train.iterations=${ITERATIONS:-200}")
+    settings+=("train.iterations=${ITERATIONS:-500}")
   fi
 fi
 run_dir="${RUN_DIR:-runs/demo_$name}"
