@@ -211,13 +211,20 @@ void conv2d_backward_weight(float* dw, const float* dy, const float* x, const Co
     }
   });
   // Element e of group grp sums its chunks in order (in double): the same bits for any threads.
+  // A range of elements is summed chunk by chunk, so every pass reads contiguous memory.
   parallel_ranges(g.groups * wsize, 4096, [&](int64_t e0, int64_t e1) {
-    for (int64_t e = e0; e < e1; ++e) {
-      const int64_t grp = e / wsize, i = e % wsize;
-      double acc = 0.0;
-      const float* part = partials.data() + grp * chunks * wsize + i;
-      for (int64_t c = 0; c < chunks; ++c) acc += part[c * wsize];
-      dw[e] = static_cast<float>(acc);
+    std::vector<double> acc;
+    for (int64_t e = e0; e < e1;) {
+      const int64_t grp = e / wsize, i0 = e % wsize;
+      const int64_t len = std::min(e1 - e, wsize - i0);  // stay inside one group
+      acc.assign(static_cast<size_t>(len), 0.0);
+      const float* part = partials.data() + grp * chunks * wsize + i0;
+      for (int64_t c = 0; c < chunks; ++c) {
+        const float* row = part + c * wsize;
+        for (int64_t j = 0; j < len; ++j) acc[static_cast<size_t>(j)] += row[j];
+      }
+      for (int64_t j = 0; j < len; ++j) dw[e + j] = static_cast<float>(acc[static_cast<size_t>(j)]);
+      e += len;
     }
   });
 }
