@@ -311,6 +311,48 @@ TEST_CASE("a training step of each net gives the same bits for 1, 2 and 3 thread
   set_cpu_threads(before);
 }
 
+TEST_CASE("fast cross-entropy gives the reference's bits, every reduction, OHEM, any threads",
+          "[cpu_fast][loss]") {
+  // Odd pixel counts (blocks with a tail), ignored pixels, class weights; the loss and the
+  // gradient of cross_entropy (none / mean / sum) and ohem_cross_entropy.
+  const int before = cpu_threads();
+  Generator gen(21);
+  const Shape shape{2, 7, 23, 29};
+  const Tensor logits = rand_uniform(shape, -4, 4, gen);
+  std::vector<int64_t> labels(2 * 23 * 29);
+  for (auto& l : labels) l = gen.randint(8) == 7 ? 255 : gen.randint(7);
+  const Tensor target = Tensor::from_vector(labels, {2, 23, 29});
+  const Tensor weights = rand_uniform({7}, 0.5, 2, gen);
+  const Tensor seed = rand_uniform({2, 23, 29}, -1, 1, gen);
+  const auto run = [&](Backend backend, int threads, int which) {
+    CpuBackendGuard guard(backend);
+    set_cpu_threads(threads);
+    Tensor x = logits.detach();
+    x.set_requires_grad(true);
+    Tensor loss;
+    if (which == 0) loss = cross_entropy(x, target, weights, 255, Reduction::None);
+    if (which == 1) loss = cross_entropy(x, target, weights, 255, Reduction::Mean);
+    if (which == 2) loss = cross_entropy(x, target, Tensor(), 255, Reduction::Sum);
+    if (which == 3) loss = ohem_cross_entropy(x, target, 0.7, 200, weights);
+    if (which == 0) {
+      loss.backward(seed);
+    } else {
+      loss.backward();
+    }
+    return std::make_pair(loss.detach(), x.grad());
+  };
+  for (int which = 0; which < 4; ++which) {
+    INFO("variant " << which);
+    const auto reference = run(Backend::CpuReference, 1, which);
+    for (int threads : {1, 2, 3}) {
+      const auto fast = run(Backend::CpuFast, threads, which);
+      require_same_bits(fast.first, reference.first);
+      require_same_bits(fast.second, reference.second);
+    }
+  }
+  set_cpu_threads(before);
+}
+
 TEST_CASE("fast batch_norm matches the float64 reference, training and eval", "[cpu_fast][bn]") {
   // Odd sizes, batch 1 and 2, a large mean (the two-pass variance's reason), per-channel layouts
   // N×C and N×C×H×W.

@@ -4,11 +4,14 @@
 #include "kernels/cpu/loss_cross_entropy.h"
 
 #include <memory>
+#include <type_traits>
 
 #include "core/autograd.h"
+#include "core/backend.h"
 #include "core/dispatch.h"
 #include "core/op_checks.h"
 #include "core/ops/loss.h"
+#include "kernels/cpu_fast/cross_entropy.h"
 #include "kernels/cuda/loss_cross_entropy.h"
 
 namespace rtseg {
@@ -69,6 +72,49 @@ const T* weights_ptr(const ClassMapInputs& in) {
 
 Tensor scalar_tensor(double value, const Tensor& like) {
   return Tensor::full(Shape{}, value, like.dtype(), like.device());
+}
+
+// The per-pixel kernels of the CPU backend that runs the logits: the fast one (float32) walks
+// blocks of pixels on the thread pool with the reference's arithmetic, so both give the same bits.
+template <typename T>
+void pixels_cpu(T* loss, T* weight, T* prob, const ClassMapInputs& in, int64_t ignore_index) {
+  const Backend backend = backend_for(in.logits.device(), in.logits.dtype());
+  if constexpr (std::is_same_v<T, float>) {
+    if (backend == Backend::CpuFast) {
+      RTSEG_CPU_FAST_ONLY("cross_entropy",
+                          cpu_fast::cross_entropy_pixels(loss, weight, prob, in.logits.data<T>(),
+                                                         in.target.data<int64_t>(),
+                                                         weights_ptr<T>(in), in.g, ignore_index));
+      return;
+    }
+  }
+  cpu::cross_entropy_pixels<T>(loss, weight, prob, in.logits.data<T>(), in.target.data<int64_t>(),
+                               weights_ptr<T>(in), in.g, ignore_index);
+}
+
+// grad = the cross-entropy gradient with scale(i) = keep[i] ? per_pixel[i] or uniform : 0 (null
+// keep: all kept; null per_pixel: uniform).
+template <typename T>
+void backward_cpu(const Tensor& gx, const ClassMapInputs& in, int64_t ignore_index,
+                  const T* per_pixel, const uint8_t* keep, T uniform) {
+  const Backend backend = backend_for(in.logits.device(), in.logits.dtype());
+  if constexpr (std::is_same_v<T, float>) {
+    if (backend == Backend::CpuFast) {
+      RTSEG_CPU_FAST_ONLY("cross_entropy", {
+        cpu_fast::CrossEntropyScale scale;
+        scale.per_pixel = per_pixel, scale.keep = keep, scale.uniform = uniform;
+        cpu_fast::cross_entropy_backward(gx.data<T>(), in.logits.data<T>(),
+                                         in.target.data<int64_t>(), weights_ptr<T>(in), in.g,
+                                         ignore_index, scale);
+      });
+      return;
+    }
+  }
+  cpu::cross_entropy_backward(gx.data<T>(), in.logits.data<T>(), in.target.data<int64_t>(),
+                              weights_ptr<T>(in), in.g, ignore_index, [=](int64_t i) {
+                                if (keep && !keep[i]) return T(0);
+                                return per_pixel ? per_pixel[i] : uniform;
+                              });
 }
 
 #ifdef RTSEG_HAVE_CUDA
@@ -173,9 +219,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& c
   double loss_sum = 0.0, weight_sum = 0.0;
   RTSEG_DISPATCH_FLOATING(in.logits.dtype(), op, [&] {
     std::vector<scalar_t> weight(static_cast<size_t>(in.g.pixels()));
-    cpu::cross_entropy_pixels<scalar_t>(loss_map.data<scalar_t>(), weight.data(), nullptr,
-                                        in.logits.data<scalar_t>(), in.target.data<int64_t>(),
-                                        weights_ptr<scalar_t>(in), in.g, ignore_index);
+    pixels_cpu<scalar_t>(loss_map.data<scalar_t>(), weight.data(), nullptr, in, ignore_index);
     const scalar_t* l = loss_map.data<scalar_t>();
     for (int64_t i = 0; i < in.g.pixels(); ++i) {
       loss_sum += l[i];
@@ -199,28 +243,23 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& c
       break;
   }
   // Gradient to the logits only: the targets are labels and the class weights are constants.
-  autograd::record(
-      op, {logits}, {out},
-      [op, in, ignore_index, reduction, pixel_scale](const autograd::TensorList& grads,
-                                                     const std::vector<bool>&) {
-        const Tensor go = as_contiguous(grads[0]);
-        Tensor gx = Tensor::empty(in.logits.shape(), in.logits.dtype(), in.logits.device());
-        RTSEG_DISPATCH_FLOATING(in.logits.dtype(), op, [&] {
-          const scalar_t* gp = go.data<scalar_t>();
-          auto backward = [&](auto scale) {
-            cpu::cross_entropy_backward(gx.data<scalar_t>(), in.logits.data<scalar_t>(),
-                                        in.target.data<int64_t>(), weights_ptr<scalar_t>(in), in.g,
-                                        ignore_index, scale);
-          };
-          if (reduction == Reduction::None) {
-            backward([gp](int64_t i) { return gp[i]; });
-          } else {
-            const scalar_t k = static_cast<scalar_t>(gp[0] * pixel_scale);
-            backward([k](int64_t) { return k; });
-          }
-        });
-        return autograd::TensorList{gx};
-      });
+  autograd::record(op, {logits}, {out},
+                   [op, in, ignore_index, reduction, pixel_scale](const autograd::TensorList& grads,
+                                                                  const std::vector<bool>&) {
+                     const Tensor go = as_contiguous(grads[0]);
+                     Tensor gx =
+                         Tensor::empty(in.logits.shape(), in.logits.dtype(), in.logits.device());
+                     RTSEG_DISPATCH_FLOATING(in.logits.dtype(), op, [&] {
+                       const scalar_t* gp = go.data<scalar_t>();
+                       if (reduction == Reduction::None) {
+                         backward_cpu<scalar_t>(gx, in, ignore_index, gp, nullptr, scalar_t(0));
+                       } else {
+                         const scalar_t k = static_cast<scalar_t>(gp[0] * pixel_scale);
+                         backward_cpu<scalar_t>(gx, in, ignore_index, nullptr, nullptr, k);
+                       }
+                     });
+                     return autograd::TensorList{gx};
+                   });
   return out;
 }
 
@@ -241,9 +280,7 @@ Tensor ohem_cross_entropy(const Tensor& logits, const Tensor& target, double thr
   RTSEG_DISPATCH_FLOATING(in.logits.dtype(), op, [&] {
     const size_t pixels = static_cast<size_t>(in.g.pixels());
     std::vector<scalar_t> loss(pixels), weight(pixels), prob(pixels);
-    cpu::cross_entropy_pixels<scalar_t>(loss.data(), weight.data(), prob.data(),
-                                        in.logits.data<scalar_t>(), in.target.data<int64_t>(),
-                                        weights_ptr<scalar_t>(in), in.g, ignore_index);
+    pixels_cpu<scalar_t>(loss.data(), weight.data(), prob.data(), in, ignore_index);
     const int64_t* t = in.target.data<int64_t>();
     std::vector<scalar_t> valid;
     valid.reserve(pixels);
@@ -273,11 +310,7 @@ Tensor ohem_cross_entropy(const Tensor& logits, const Tensor& target, double thr
                      const double g = grads[0].item();
                      RTSEG_DISPATCH_FLOATING(in.logits.dtype(), op, [&] {
                        const scalar_t k = static_cast<scalar_t>(g * pixel_scale);
-                       const uint8_t* keep = kept->data();
-                       cpu::cross_entropy_backward(
-                           gx.data<scalar_t>(), in.logits.data<scalar_t>(),
-                           in.target.data<int64_t>(), weights_ptr<scalar_t>(in), in.g, ignore_index,
-                           [k, keep](int64_t i) { return keep[i] ? k : scalar_t(0); });
+                       backward_cpu<scalar_t>(gx, in, ignore_index, nullptr, kept->data(), k);
                      });
                      return autograd::TensorList{gx};
                    });
