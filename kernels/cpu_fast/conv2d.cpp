@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "kernels/cpu_fast/depthwise_conv.h"
@@ -188,26 +189,33 @@ void conv2d_backward_weight(float* dw, const float* dy, const float* x, const Co
   // each chunk's product is a partial, and the partials are added in chunk order.
   const int64_t rows = cg * taps, wsize = kg * rows;
   const int64_t min_grain = algorithm == ConvAlgorithm::Pointwise ? 1024 : pixel_grain(g);
-  const int64_t max_chunks_per_group = 64;
+  // Few chunks: each partial costs a pass over the weight-sized output (writing, then adding).
+  const int64_t max_chunks_per_group = 16;
   int64_t grain = std::max(min_grain, ceil_div(g.n * plane_out, max_chunks_per_group));
   grain = std::min(grain, plane_out);
   const int64_t blocks = ceil_div(plane_out, grain);
   const int64_t chunks = g.n * blocks;
-  std::vector<float> partials(static_cast<size_t>(g.groups * chunks * wsize));
+  // im2col sub-blocks of a chunk: ≤ ~2 MiB of columns, accumulated into its partial in order.
+  const int64_t sub_grain = std::min(
+      grain, std::max(min_grain, (int64_t{1} << 19) / std::max<int64_t>(1, rows) / 16 * 16));
+  std::unique_ptr<float[]> partials(new float[static_cast<size_t>(g.groups * chunks * wsize)]);
   parallel_for(g.groups * chunks, [&](int64_t t) {
     const int64_t grp = t / chunks, chunk = t % chunks, n = chunk / blocks, block = chunk % blocks;
     const int64_t p0 = block * grain, p1 = std::min(plane_out, p0 + grain);
     const float* dyg = dy + (n * g.k + grp * kg) * plane_out + p0;
     const float* xg = x + (n * g.c + grp * cg) * plane_in;
-    float* part = partials.data() + t * wsize;
+    float* part = partials.get() + t * wsize;
     if (algorithm == ConvAlgorithm::Pointwise) {
       gemm_serial(kg, rows, p1 - p0, MatrixRef{dyg, plane_out}, MatrixRef{xg + p0, plane_in, true},
                   0.0f, part, rows);
     } else {
-      std::vector<float>& col = scratch(static_cast<size_t>(rows * (p1 - p0)));
-      im2col_block(col.data(), xg, cg, g, p0, p1);
-      gemm_serial(kg, rows, p1 - p0, MatrixRef{dyg, plane_out},
-                  MatrixRef{col.data(), p1 - p0, true}, 0.0f, part, rows);
+      for (int64_t q0 = p0; q0 < p1; q0 += sub_grain) {
+        const int64_t q1 = std::min(p1, q0 + sub_grain);
+        std::vector<float>& col = scratch(static_cast<size_t>(rows * (q1 - q0)));
+        im2col_block(col.data(), xg, cg, g, q0, q1);
+        gemm_serial(kg, rows, q1 - q0, MatrixRef{dyg + (q0 - p0), plane_out},
+                    MatrixRef{col.data(), q1 - q0, true}, q0 == p0 ? 0.0f : 1.0f, part, rows);
+      }
     }
   });
   // Element e of group grp sums its chunks in order (in double): the same bits for any threads.
@@ -218,7 +226,7 @@ void conv2d_backward_weight(float* dw, const float* dy, const float* x, const Co
       const int64_t grp = e / wsize, i0 = e % wsize;
       const int64_t len = std::min(e1 - e, wsize - i0);  // stay inside one group
       acc.assign(static_cast<size_t>(len), 0.0);
-      const float* part = partials.data() + grp * chunks * wsize + i0;
+      const float* part = partials.get() + grp * chunks * wsize + i0;
       for (int64_t c = 0; c < chunks; ++c) {
         const float* row = part + c * wsize;
         for (int64_t j = 0; j < len; ++j) acc[static_cast<size_t>(j)] += row[j];
