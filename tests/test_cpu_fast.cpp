@@ -166,11 +166,11 @@ TEST_CASE("fast conv2d matches the reference through im2col, direct kernels off"
   cpu_fast::set_direct_conv_enabled(true);
 }
 
-TEST_CASE("oneDNN's direct kernels serve the nets' dense convolutions, epilogue included",
+TEST_CASE("oneDNN's direct kernels serve the nets' dense convolutions, epilogue and input gradient",
           "[cpu_fast][conv]") {
   // Dense 3×3 stride 1 and 2, a dilated one, the 3-channel stem: the direct path must take
-  // them (else the tests above would only see im2col), and its fused ReLU/ReLU6 must equal
-  // the activation applied afterwards, bit for bit.
+  // them (else the tests above would only see im2col), its fused ReLU/ReLU6 must equal the
+  // activation applied afterwards, bit for bit, and its input gradient im2col's.
   const std::vector<Case> cases = {{{1, 16, 37, 45}, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},
                                    {{2, 32, 30, 22}, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, true},
                                    {{1, 24, 29, 31}, 16, 3, 3, 1, 1, 2, 2, 2, 2, 1, false},
@@ -193,6 +193,17 @@ TEST_CASE("oneDNN's direct kernels serve the nets' dense convolutions, epilogue 
     std::vector<float> plain(static_cast<size_t>(g.output_numel()));
     REQUIRE(cpu_fast::direct_conv_forward(plain.data(), x.data(), w.data(), bias, g,
                                           ConvEpilogue::None));
+    // The input gradient through the direct backward-data kernels, against im2col's.
+    const std::vector<float> dy = values(g.output_numel());
+    std::vector<float> dx_direct(static_cast<size_t>(g.input_numel()), -1.0f);
+    std::vector<float> dx_im2col(dx_direct.size(), -1.0f);
+    REQUIRE(cpu_fast::direct_conv_backward_input(dx_direct.data(), dy.data(), w.data(), g));
+    cpu_fast::set_direct_conv_enabled(false);
+    cpu_fast::conv2d_backward_input(dx_im2col.data(), dy.data(), w.data(), g);
+    cpu_fast::set_direct_conv_enabled(true);
+    const double bound = 1e-5 * std::sqrt(double(g.k * g.r * g.s));
+    for (size_t i = 0; i < dx_direct.size(); ++i)
+      REQUIRE(std::abs(dx_direct[i] - dx_im2col[i]) <= bound);
     for (ConvEpilogue e : {ConvEpilogue::Relu, ConvEpilogue::Relu6}) {
       std::vector<float> fused(plain.size());
       REQUIRE(cpu_fast::direct_conv_forward(fused.data(), x.data(), w.data(), bias, g, e));

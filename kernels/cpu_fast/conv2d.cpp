@@ -120,6 +120,9 @@ void conv2d_backward_input(float* dx, const float* dy, const float* w, const Con
   const int64_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
   const int64_t cg = g.c_per_group(), kg = g.k_per_group(), taps = g.r * g.s;
   const ConvAlgorithm algorithm = choose_conv_algorithm(g);
+  if (algorithm == ConvAlgorithm::Direct && direct_conv_enabled() &&
+      direct_conv_backward_input(dx, dy, w, g))
+    return;
   if (algorithm == ConvAlgorithm::Depthwise) {
     // Task = input plane; its kg output planes are added in channel order.
     parallel_for(g.n * g.c, [&](int64_t t) {

@@ -13,8 +13,8 @@
 
 namespace rtseg::cpu_fast {
 
-// Direct: oneDNN's direct kernels (direct_conv.h) forward, where it has one for the geometry
-// (else im2col); the gradients of a Direct conv run through im2col + GEMM.
+// Direct: oneDNN's direct kernels (direct_conv.h) forward and for the input gradient, where it
+// has them for the geometry (else im2col); the weight gradient runs through im2col + GEMM.
 enum class ConvAlgorithm { Depthwise, Pointwise, Direct, Im2colGemm };
 
 ConvAlgorithm choose_conv_algorithm(const Conv2dGeometry& g);

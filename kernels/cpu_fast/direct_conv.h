@@ -23,8 +23,14 @@ namespace rtseg::cpu_fast {
 bool direct_conv_forward(float* y, const float* x, const float* w, const float* bias,
                          const Conv2dGeometry& g, ConvEpilogue epilogue);
 
-// Whether conv2d_forward uses the direct kernels (default on): off, dense convolutions run
-// through im2col, for the tests and benchmarks that compare the two.
+// dx = the input gradient of that convolution (direct_conv_backward.cpp: by blocks of input
+// rows, each task reading the output-gradient rows that reach its own). Returns false, writing
+// nothing, where oneDNN has no JIT kernel for a block.
+bool direct_conv_backward_input(float* dx, const float* dy, const float* w,
+                                const Conv2dGeometry& g);
+
+// Whether conv2d_forward and conv2d_backward_input use the direct kernels (default on): off,
+// dense convolutions run through im2col, for the tests and benchmarks that compare the two.
 void set_direct_conv_enabled(bool enabled);
 bool direct_conv_enabled();
 
