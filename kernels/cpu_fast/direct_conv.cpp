@@ -4,14 +4,12 @@
 #include <array>
 #include <atomic>
 #include <cstdlib>
-#include <cstring>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "kernels/cpu_fast/onednn_blocks.h"
 #include "kernels/cpu_fast/onednn_runtime.h"
 #include "kernels/cpu_fast/thread_pool.h"
 
@@ -23,13 +21,11 @@ using dnnl::memory;
 using Tag = memory::format_tag;
 constexpr memory::data_type kF32 = memory::data_type::f32;
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 // Output rows per task: about eight blocks per image, each of at least 256 output pixels (the
 // kernels keep their speed down to blocks of a few rows; smaller ones lose it in set-up).
 int64_t rows_per_block(const Conv2dGeometry& g) {
-  const int64_t by_count = ceil_div(g.oh, 8);
-  const int64_t by_size = ceil_div(256, std::max<int64_t>(1, g.ow));
+  const int64_t by_count = blocks_ceil_div(g.oh, 8);
+  const int64_t by_size = blocks_ceil_div(256, std::max<int64_t>(1, g.ow));
   return std::min(g.oh, std::max(by_count, by_size));
 }
 
@@ -141,23 +137,7 @@ std::unique_ptr<BlockConv> create(const BlockKey& key) {
   }
 }
 
-// The cached primitive of a block geometry (null: not served). Entries are never removed, so
-// the pointers stay valid.
-const BlockConv* block_conv(const BlockKey& key) {
-  static std::mutex mutex;
-  static std::map<BlockKey, std::unique_ptr<BlockConv>> cache;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto it = cache.find(key);
-  if (it == cache.end()) it = cache.emplace(key, create(key)).first;
-  return it->second.get();
-}
-
-std::vector<uint8_t>& thread_buffer(int which, size_t bytes) {
-  thread_local std::vector<uint8_t> buffers[3];
-  std::vector<uint8_t>& b = buffers[which];
-  if (b.size() < bytes) b.resize(bytes);
-  return b;
-}
+const BlockConv* block_conv(const BlockKey& key) { return cached_block<BlockConv>(key, create); }
 
 // One task: pack the block's input rows (reorders zero the padded channels of a blocked layout,
 // which meet zero weights and must not be NaN), convolve, unpack its output rows.
@@ -167,8 +147,8 @@ void run_block(const BlockConv& conv, const Window& v, float* y, const float* x,
   const dnnl::engine& engine = onednn_engine();
   dnnl::stream& stream = onednn_thread_stream();
   memory input(conv.input_rows, engine, const_cast<float*>(x + v.i0 * g.w));
-  memory src(conv.src, engine, thread_buffer(0, conv.src.get_size()).data());
-  memory dst(conv.dst, engine, thread_buffer(1, conv.dst.get_size()).data());
+  memory src(conv.src, engine, block_scratch(0, conv.src.get_size()));
+  memory dst(conv.dst, engine, block_scratch(1, conv.dst.get_size()));
   memory output(conv.output_rows, engine, y + v.o0 * g.ow);
   conv.pack.execute(stream, input, src);
   std::unordered_map<int, memory> args{
@@ -176,7 +156,7 @@ void run_block(const BlockConv& conv, const Window& v, float* y, const float* x,
       {DNNL_ARG_WEIGHTS, memory(conv.weights, engine, const_cast<float*>(weights))},
       {DNNL_ARG_DST, dst},
       {DNNL_ARG_SCRATCHPAD,
-       memory(conv.scratchpad, engine, thread_buffer(2, conv.scratchpad.get_size() + 1).data())}};
+       memory(conv.scratchpad, engine, block_scratch(2, conv.scratchpad.get_size() + 1))}};
   if (bias != nullptr)
     args.emplace(DNNL_ARG_BIAS, memory(conv.bias, engine, const_cast<float*>(bias)));
   conv.primitive.execute(stream, args);
@@ -199,7 +179,7 @@ bool direct_conv_forward(float* y, const float* x, const float* w, const float* 
                          const Conv2dGeometry& g, ConvEpilogue epilogue) {
   if (g.groups != 1 || g.n <= 0 || g.oh <= 0 || g.ow <= 0) return false;
   onednn_single_threaded();  // primitives are created for the thread count they will run on
-  const int64_t per_block = rows_per_block(g), blocks = ceil_div(g.oh, per_block);
+  const int64_t per_block = rows_per_block(g), blocks = blocks_ceil_div(g.oh, per_block);
   std::vector<Window> windows;
   std::vector<const BlockConv*> convs;
   for (int64_t o0 = 0; o0 < g.oh; o0 += per_block) {
@@ -210,24 +190,10 @@ bool direct_conv_forward(float* y, const float* x, const float* w, const float* 
     windows.push_back(v);
     convs.push_back(conv);
   }
-  // The weights in each distinct layout the blocks' primitives want (in practice one).
-  std::vector<std::pair<memory::desc, std::vector<float>>> packed;
-  std::vector<const float*> weights_of(convs.size());
-  for (size_t b = 0; b < convs.size(); ++b) {
-    auto it = std::find_if(packed.begin(), packed.end(),
-                           [&](const auto& p) { return p.first == convs[b]->weights; });
-    if (it == packed.end()) {
-      packed.emplace_back(convs[b]->weights,
-                          std::vector<float>(convs[b]->weights.get_size() / sizeof(float)));
-      it = packed.end() - 1;
-      const memory::desc user(memory::dims{g.k, g.c, g.r, g.s}, kF32, Tag::oihw);
-      memory from(user, onednn_engine(), const_cast<float*>(w));
-      memory to(convs[b]->weights, onednn_engine(), it->second.data());
-      convs[b]->weight_reorder.execute(onednn_thread_stream(), from, to);
-      onednn_thread_stream().wait();
-    }
-    weights_of[b] = it->second.data();
-  }
+  PackedWeights packed(w, {g.k, g.c, g.r, g.s});
+  std::vector<const float*> weights_of;
+  for (const BlockConv* conv : convs)
+    weights_of.push_back(packed.in(conv->weights, conv->weight_reorder));
   const int64_t plane_in = g.c * g.h * g.w, plane_out = g.k * g.oh * g.ow;
   parallel_for(g.n * blocks, [&](int64_t t) {
     const int64_t n = t / blocks, b = t % blocks;

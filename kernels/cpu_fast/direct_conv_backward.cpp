@@ -5,15 +5,13 @@
 // do not depend on the thread count. The same layout scheme as the forward (direct_conv.cpp).
 #include <algorithm>
 #include <array>
-#include <cstring>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "kernels/cpu_fast/direct_conv.h"
+#include "kernels/cpu_fast/onednn_blocks.h"
 #include "kernels/cpu_fast/onednn_runtime.h"
 #include "kernels/cpu_fast/thread_pool.h"
 
@@ -25,12 +23,10 @@ using dnnl::memory;
 using Tag = memory::format_tag;
 constexpr memory::data_type kF32 = memory::data_type::f32;
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 // Input rows per task: about eight blocks per image, each of at least 256 input pixels.
 int64_t rows_per_block(const Conv2dGeometry& g) {
-  const int64_t by_count = ceil_div(g.h, 8);
-  const int64_t by_size = ceil_div(256, std::max<int64_t>(1, g.w));
+  const int64_t by_count = blocks_ceil_div(g.h, 8);
+  const int64_t by_size = blocks_ceil_div(256, std::max<int64_t>(1, g.w));
   return std::min(g.h, std::max(by_count, by_size));
 }
 
@@ -47,7 +43,7 @@ bool input_block(const Conv2dGeometry& g, int64_t i0, int64_t i1, InputBlock& b)
   b.i0 = i0, b.i1 = i1;
   const int64_t reach_h = (g.r - 1) * g.dil_h;
   const int64_t first = i0 + g.pad_h - reach_h;  // o·stride ≥ first for an output to reach i0
-  b.o0 = first <= 0 ? 0 : ceil_div(first, g.stride_h);
+  b.o0 = first <= 0 ? 0 : blocks_ceil_div(first, g.stride_h);
   b.o1 = std::min(g.oh, (i1 - 1 + g.pad_h) / g.stride_h + 1);
   if (b.o1 <= b.o0) return true;  // no output reads these rows: rows = 0
   b.pad_top = i0 + g.pad_h - b.o0 * g.stride_h;
@@ -125,21 +121,7 @@ std::unique_ptr<BlockGrad> create(const BlockKey& key) {
   }
 }
 
-const BlockGrad* block_grad(const BlockKey& key) {
-  static std::mutex mutex;
-  static std::map<BlockKey, std::unique_ptr<BlockGrad>> cache;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto it = cache.find(key);
-  if (it == cache.end()) it = cache.emplace(key, create(key)).first;
-  return it->second.get();
-}
-
-std::vector<uint8_t>& thread_buffer(int which, size_t bytes) {
-  thread_local std::vector<uint8_t> buffers[3];
-  std::vector<uint8_t>& b = buffers[which];
-  if (b.size() < bytes) b.resize(bytes);
-  return b;
-}
+const BlockGrad* block_grad(const BlockKey& key) { return cached_block<BlockGrad>(key, create); }
 
 // The input-gradient rows and columns of a block that no output reads are zero.
 void zero_unread(float* dx, const InputBlock& b, const Conv2dGeometry& g) {
@@ -159,17 +141,16 @@ void run_block(const BlockGrad* grad, const InputBlock& b, float* dx, const floa
   const dnnl::engine& engine = onednn_engine();
   dnnl::stream& stream = onednn_thread_stream();
   memory rows_in(grad->grad_rows, engine, const_cast<float*>(dy + b.o0 * g.ow));
-  memory diff_dst(grad->diff_dst, engine, thread_buffer(0, grad->diff_dst.get_size()).data());
-  memory diff_src(grad->diff_src, engine, thread_buffer(1, grad->diff_src.get_size()).data());
+  memory diff_dst(grad->diff_dst, engine, block_scratch(0, grad->diff_dst.get_size()));
+  memory diff_src(grad->diff_src, engine, block_scratch(1, grad->diff_src.get_size()));
   memory rows_out(grad->input_rows, engine, dx + b.i0 * g.w);
   grad->pack.execute(stream, rows_in, diff_dst);
   grad->primitive.execute(
-      stream,
-      {{DNNL_ARG_DIFF_DST, diff_dst},
-       {DNNL_ARG_WEIGHTS, memory(grad->weights, engine, const_cast<float*>(weights))},
-       {DNNL_ARG_DIFF_SRC, diff_src},
-       {DNNL_ARG_SCRATCHPAD, memory(grad->scratchpad, engine,
-                                    thread_buffer(2, grad->scratchpad.get_size() + 1).data())}});
+      stream, {{DNNL_ARG_DIFF_DST, diff_dst},
+               {DNNL_ARG_WEIGHTS, memory(grad->weights, engine, const_cast<float*>(weights))},
+               {DNNL_ARG_DIFF_SRC, diff_src},
+               {DNNL_ARG_SCRATCHPAD, memory(grad->scratchpad, engine,
+                                            block_scratch(2, grad->scratchpad.get_size() + 1))}});
   grad->unpack.execute(stream, diff_src, rows_out);
   stream.wait();
 }
@@ -180,7 +161,7 @@ bool direct_conv_backward_input(float* dx, const float* dy, const float* w,
                                 const Conv2dGeometry& g) {
   if (g.groups != 1 || g.n <= 0 || g.h <= 0 || g.w <= 0 || g.oh <= 0 || g.ow <= 0) return false;
   onednn_single_threaded();
-  const int64_t per_block = rows_per_block(g), blocks = ceil_div(g.h, per_block);
+  const int64_t per_block = rows_per_block(g), blocks = blocks_ceil_div(g.h, per_block);
   std::vector<InputBlock> parts;
   std::vector<const BlockGrad*> grads;
   for (int64_t i0 = 0; i0 < g.h; i0 += per_block) {
@@ -194,25 +175,10 @@ bool direct_conv_backward_input(float* dx, const float* dy, const float* w,
     parts.push_back(b);
     grads.push_back(grad);
   }
-  // The weights in each distinct layout the blocks' primitives want (in practice one).
-  std::vector<std::pair<memory::desc, std::vector<float>>> packed;
-  std::vector<const float*> weights_of(grads.size(), nullptr);
-  for (size_t i = 0; i < grads.size(); ++i) {
-    if (grads[i] == nullptr) continue;
-    auto it = std::find_if(packed.begin(), packed.end(),
-                           [&](const auto& p) { return p.first == grads[i]->weights; });
-    if (it == packed.end()) {
-      packed.emplace_back(grads[i]->weights,
-                          std::vector<float>(grads[i]->weights.get_size() / sizeof(float)));
-      it = packed.end() - 1;
-      memory from(memory::desc({g.k, g.c, g.r, g.s}, kF32, Tag::oihw), onednn_engine(),
-                  const_cast<float*>(w));
-      memory to(grads[i]->weights, onednn_engine(), it->second.data());
-      grads[i]->weight_reorder.execute(onednn_thread_stream(), from, to);
-      onednn_thread_stream().wait();
-    }
-    weights_of[i] = it->second.data();
-  }
+  PackedWeights packed(w, {g.k, g.c, g.r, g.s});
+  std::vector<const float*> weights_of;
+  for (const BlockGrad* grad : grads)
+    weights_of.push_back(grad ? packed.in(grad->weights, grad->weight_reorder) : nullptr);
   const int64_t image_in = g.c * g.h * g.w, image_out = g.k * g.oh * g.ow;
   parallel_for(g.n * blocks, [&](int64_t t) {
     const size_t b = static_cast<size_t>(t % blocks);

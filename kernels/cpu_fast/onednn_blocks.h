@@ -1,0 +1,67 @@
+// What the fast backend's oneDNN convolutions by row blocks share (direct_conv.cpp for the
+// forward, direct_conv_backward.cpp for the input gradient): a cache of primitives by block
+// geometry, per-thread scratch, and the weights reordered once per call into each layout the
+// blocks' primitives want.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "kernels/cpu_fast/onednn_runtime.h"
+
+namespace rtseg::cpu_fast {
+
+inline int64_t blocks_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// The entry of `key`, made by create(key) the first time (null: the geometry is not served).
+// Entries are never removed, so the pointers stay valid.
+template <typename Entry, typename Key, typename Create>
+const Entry* cached_block(const Key& key, const Create& create) {
+  static std::mutex mutex;
+  static std::map<Key, std::unique_ptr<Entry>> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(key);
+  if (it == cache.end()) it = cache.emplace(key, create(key)).first;
+  return it->second.get();
+}
+
+// Per-thread scratch buffer `which` (0..2) of at least `bytes`.
+inline void* block_scratch(int which, size_t bytes) {
+  thread_local std::vector<uint8_t> buffers[3];
+  std::vector<uint8_t>& b = buffers[which];
+  if (b.size() < bytes) b.resize(bytes);
+  return b.data();
+}
+
+// OIHW weights reordered into each distinct layout asked for (in practice one per call).
+class PackedWeights {
+ public:
+  PackedWeights(const float* oihw, const dnnl::memory::dims& dims) : oihw_(oihw), dims_(dims) {}
+
+  // The weights in `layout`, reordered by `from_oihw` the first time it is asked for.
+  const float* in(const dnnl::memory::desc& layout, const dnnl::reorder& from_oihw) {
+    auto it = std::find_if(packs_.begin(), packs_.end(),
+                           [&](const auto& p) { return p.first == layout; });
+    if (it != packs_.end()) return it->second.data();
+    packs_.emplace_back(layout, std::vector<float>(layout.get_size() / sizeof(float)));
+    const dnnl::memory::desc plain(dims_, dnnl::memory::data_type::f32,
+                                   dnnl::memory::format_tag::oihw);
+    dnnl::memory from(plain, onednn_engine(), const_cast<float*>(oihw_));
+    dnnl::memory to(layout, onednn_engine(), packs_.back().second.data());
+    from_oihw.execute(onednn_thread_stream(), from, to);
+    onednn_thread_stream().wait();
+    return packs_.back().second.data();
+  }
+
+ private:
+  const float* oihw_;
+  dnnl::memory::dims dims_;
+  std::vector<std::pair<dnnl::memory::desc, std::vector<float>>> packs_;
+};
+
+}  // namespace rtseg::cpu_fast
