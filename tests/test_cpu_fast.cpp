@@ -97,6 +97,18 @@ std::vector<Case> net_cases() {
   return cases;
 }
 
+// The kernels' view of a case.
+Conv2dGeometry geometry_of(const Case& t) {
+  Conv2dGeometry g;
+  g.n = t.input[0], g.c = t.input[1], g.h = t.input[2], g.w = t.input[3];
+  g.k = t.k, g.r = t.r, g.s = t.s, g.groups = t.groups;
+  g.stride_h = t.stride_h, g.stride_w = t.stride_w, g.pad_h = t.pad_h, g.pad_w = t.pad_w;
+  g.dil_h = t.dil_h, g.dil_w = t.dil_w;
+  g.oh = conv_output_size(g.h, g.r, g.stride_h, g.pad_h, g.dil_h);
+  g.ow = conv_output_size(g.w, g.s, g.stride_w, g.pad_w, g.dil_w);
+  return g;
+}
+
 struct Result {
   Tensor y, dx, dw, db;
 };
@@ -177,12 +189,7 @@ TEST_CASE("oneDNN's direct kernels serve the nets' dense convolutions, epilogue 
                                    {{1, 3, 65, 97}, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, true}};
   for (const Case& t : cases) {
     INFO(describe(t));
-    Conv2dGeometry g;
-    g.n = t.input[0], g.c = t.input[1], g.h = t.input[2], g.w = t.input[3];
-    g.k = t.k, g.r = t.r, g.s = t.s, g.stride_h = t.stride_h, g.stride_w = t.stride_w;
-    g.pad_h = t.pad_h, g.pad_w = t.pad_w, g.dil_h = t.dil_h, g.dil_w = t.dil_w;
-    g.oh = conv_output_size(g.h, g.r, g.stride_h, g.pad_h, g.dil_h);
-    g.ow = conv_output_size(g.w, g.s, g.stride_w, g.pad_w, g.dil_w);
+    const Conv2dGeometry g = geometry_of(t);
     Generator gen(11);
     const auto values = [&](int64_t n) {
       return rand_uniform({n}, -1, 1, gen, DType::F32).to_vector<float>();
@@ -220,13 +227,7 @@ TEST_CASE("fast conv2d kernels write every output and nothing around it", "[cpu_
   std::vector<Case> cases = generated_cases();
   for (const Case& t : cases) {
     INFO(describe(t));
-    Conv2dGeometry g;
-    g.n = t.input[0], g.c = t.input[1], g.h = t.input[2], g.w = t.input[3];
-    g.k = t.k, g.r = t.r, g.s = t.s, g.groups = t.groups;
-    g.stride_h = t.stride_h, g.stride_w = t.stride_w, g.pad_h = t.pad_h, g.pad_w = t.pad_w;
-    g.dil_h = t.dil_h, g.dil_w = t.dil_w;
-    g.oh = conv_output_size(g.h, g.r, g.stride_h, g.pad_h, g.dil_h);
-    g.ow = conv_output_size(g.w, g.s, g.stride_w, g.pad_w, g.dil_w);
+    const Conv2dGeometry g = geometry_of(t);
     Generator gen(5);
     const auto values = [&](int64_t n) {
       return rand_uniform({n}, -1, 1, gen, DType::F32).to_vector<float>();

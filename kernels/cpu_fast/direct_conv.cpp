@@ -21,14 +21,6 @@ using dnnl::memory;
 using Tag = memory::format_tag;
 constexpr memory::data_type kF32 = memory::data_type::f32;
 
-// Output rows per task: about eight blocks per image, each of at least 256 output pixels (the
-// kernels keep their speed down to blocks of a few rows; smaller ones lose it in set-up).
-int64_t rows_per_block(const Conv2dGeometry& g) {
-  const int64_t by_count = blocks_ceil_div(g.oh, 8);
-  const int64_t by_size = blocks_ceil_div(256, std::max<int64_t>(1, g.ow));
-  return std::min(g.oh, std::max(by_count, by_size));
-}
-
 // The input a block of output rows [o0, o1) reads: rows [i0, i1) and columns [0, cols) of each
 // channel, with the padding around them that this block sees.
 struct Window {
@@ -114,9 +106,7 @@ std::unique_ptr<BlockConv> create(const BlockKey& key) {
                                                    dilates, pad_l, pad_r);
     const dnnl::convolution_forward::primitive_desc pd(d, attr, engine);
 #endif
-    const std::string impl = pd.impl_info_str();
-    if (impl.find("ref") != std::string::npos || impl.find("gemm") != std::string::npos)
-      return nullptr;
+    if (!is_direct_jit(pd.impl_info_str())) return nullptr;
     auto out = std::make_unique<BlockConv>();
     out->src = pd.src_desc(), out->weights = pd.weights_desc(), out->dst = pd.dst_desc();
     out->bias = bias_desc, out->scratchpad = pd.scratchpad_desc();
@@ -125,12 +115,9 @@ std::unique_ptr<BlockConv> create(const BlockKey& key) {
     // the pointers).
     out->input_rows = memory::desc(src, kF32, memory::dims{c * h * w, h * w, w, 1});
     out->output_rows = memory::desc(dst, kF32, memory::dims{k * oh * ow, oh * ow, ow, 1});
-    const auto reorder = [&](const memory::desc& from, const memory::desc& to) {
-      return dnnl::reorder(dnnl::reorder::primitive_desc(engine, from, engine, to));
-    };
-    out->pack = reorder(out->input_rows, out->src);
-    out->unpack = reorder(out->dst, out->output_rows);
-    out->weight_reorder = reorder(memory::desc(wei, kF32, Tag::oihw), out->weights);
+    out->pack = make_reorder(out->input_rows, out->src);
+    out->unpack = make_reorder(out->dst, out->output_rows);
+    out->weight_reorder = make_reorder(memory::desc(wei, kF32, Tag::oihw), out->weights);
     return out;
   } catch (const dnnl::error&) {
     return nullptr;
@@ -179,7 +166,7 @@ bool direct_conv_forward(float* y, const float* x, const float* w, const float* 
                          const Conv2dGeometry& g, ConvEpilogue epilogue) {
   if (g.groups != 1 || g.n <= 0 || g.oh <= 0 || g.ow <= 0) return false;
   onednn_single_threaded();  // primitives are created for the thread count they will run on
-  const int64_t per_block = rows_per_block(g), blocks = blocks_ceil_div(g.oh, per_block);
+  const int64_t per_block = rows_per_block(g.oh, g.ow), blocks = blocks_ceil_div(g.oh, per_block);
   std::vector<Window> windows;
   std::vector<const BlockConv*> convs;
   for (int64_t o0 = 0; o0 < g.oh; o0 += per_block) {

@@ -23,13 +23,6 @@ using dnnl::memory;
 using Tag = memory::format_tag;
 constexpr memory::data_type kF32 = memory::data_type::f32;
 
-// Input rows per task: about eight blocks per image, each of at least 256 input pixels.
-int64_t rows_per_block(const Conv2dGeometry& g) {
-  const int64_t by_count = blocks_ceil_div(g.h, 8);
-  const int64_t by_size = blocks_ceil_div(256, std::max<int64_t>(1, g.w));
-  return std::min(g.h, std::max(by_count, by_size));
-}
-
 // A block of input rows [i0, i1): the output rows [o0, o1) that read any of them, and the rows
 // [i0, i0 + rows) and columns [0, cols) that some output reads (the rest get zero gradients),
 // with the padding that places them in the block's sub-problem.
@@ -100,21 +93,16 @@ std::unique_ptr<BlockGrad> create(const BlockKey& key) {
                                               pad_l, pad_r),
         attr, engine, hint);
 #endif
-    const std::string impl = pd.impl_info_str();
-    if (impl.find("ref") != std::string::npos || impl.find("gemm") != std::string::npos)
-      return nullptr;
+    if (!is_direct_jit(pd.impl_info_str())) return nullptr;
     auto out = std::make_unique<BlockGrad>();
     out->diff_src = pd.diff_src_desc(), out->weights = pd.weights_desc();
     out->diff_dst = pd.diff_dst_desc(), out->scratchpad = pd.scratchpad_desc();
     out->primitive = dnnl::convolution_backward_data(pd);
     out->grad_rows = memory::desc(dst, kF32, memory::dims{k * oh * ow, oh * ow, ow, 1});
     out->input_rows = memory::desc(src, kF32, memory::dims{c * h * w, h * w, w, 1});
-    const auto reorder = [&](const memory::desc& from, const memory::desc& to) {
-      return dnnl::reorder(dnnl::reorder::primitive_desc(engine, from, engine, to));
-    };
-    out->pack = reorder(out->grad_rows, out->diff_dst);
-    out->unpack = reorder(out->diff_src, out->input_rows);
-    out->weight_reorder = reorder(memory::desc(wei, kF32, Tag::oihw), out->weights);
+    out->pack = make_reorder(out->grad_rows, out->diff_dst);
+    out->unpack = make_reorder(out->diff_src, out->input_rows);
+    out->weight_reorder = make_reorder(memory::desc(wei, kF32, Tag::oihw), out->weights);
     return out;
   } catch (const dnnl::error&) {
     return nullptr;
@@ -161,7 +149,7 @@ bool direct_conv_backward_input(float* dx, const float* dy, const float* w,
                                 const Conv2dGeometry& g) {
   if (g.groups != 1 || g.n <= 0 || g.h <= 0 || g.w <= 0 || g.oh <= 0 || g.ow <= 0) return false;
   onednn_single_threaded();
-  const int64_t per_block = rows_per_block(g), blocks = blocks_ceil_div(g.h, per_block);
+  const int64_t per_block = rows_per_block(g.h, g.w), blocks = blocks_ceil_div(g.h, per_block);
   std::vector<InputBlock> parts;
   std::vector<const BlockGrad*> grads;
   for (int64_t i0 = 0; i0 < g.h; i0 += per_block) {

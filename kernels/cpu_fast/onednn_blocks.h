@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -17,6 +18,27 @@
 namespace rtseg::cpu_fast {
 
 inline int64_t blocks_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Rows per task when `rows` rows of `width` pixels are cut into blocks: about eight blocks per
+// image, each of at least 256 pixels (the kernels keep their speed down to blocks of a few rows;
+// smaller ones lose it in set-up).
+inline int64_t rows_per_block(int64_t rows, int64_t width) {
+  const int64_t by_count = blocks_ceil_div(rows, 8);
+  const int64_t by_size = blocks_ceil_div(256, std::max<int64_t>(1, width));
+  return std::min(rows, std::max(by_count, by_size));
+}
+
+// Whether oneDNN chose one of its JIT kernels (not its reference loops or its own im2col + GEMM,
+// which rtseg's im2col path matches) for a primitive, by its implementation name.
+inline bool is_direct_jit(const char* impl) {
+  const std::string name = impl;
+  return name.find("ref") == std::string::npos && name.find("gemm") == std::string::npos;
+}
+
+inline dnnl::reorder make_reorder(const dnnl::memory::desc& from, const dnnl::memory::desc& to) {
+  const dnnl::engine& engine = onednn_engine();
+  return dnnl::reorder(dnnl::reorder::primitive_desc(engine, from, engine, to));
+}
 
 // The entry of `key`, made by create(key) the first time (null: the geometry is not served).
 // Entries are never removed, so the pointers stay valid.
