@@ -3,11 +3,11 @@
 // every parameter gradient into a safetensors file; the test loads it into rtseg by name, runs
 // the same step and compares tensor by tensor.
 //
-// Each parity executable is built with RTSEG_PARITY_MAIN(file): it exits 77 (CTest: skipped) when
-// the reference file is absent, i.e. when no Python with PyTorch was found at configure time.
+// Each parity executable names its reference file with RTSEG_PARITY_REFERENCE_FILE(file); the
+// runner they share (parity_main.cpp, Catch2's implementation compiled once) exits 77 (CTest:
+// skipped) when that file is absent, i.e. when no Python with PyTorch was found at configure time.
 #pragma once
 
-#define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
@@ -96,20 +96,10 @@ inline void require_gradients_match(const Module& m, const SafetensorsFile& f, d
   REQUIRE(compared == grads.size());
 }
 
-inline int run_if_present(const std::string& file, int argc, char** argv) {
-  const std::string path = reference_path(file);
-  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
-    std::fclose(f);
-    return Catch::Session().run(argc, argv);
-  }
-  std::printf(
-      "skipped: %s not found (PyTorch reference files are made at test time when a python3 "
-      "with torch was found at configure time)\n",
-      path.c_str());
-  return 77;
-}
-
 }  // namespace rtseg::parity
 
-#define RTSEG_PARITY_MAIN(file) \
-  int main(int argc, char** argv) { return ::rtseg::parity::run_if_present(file, argc, argv); }
+// The reference file of this executable, read by parity_main.cpp.
+namespace rtseg::parity {
+extern const char* const reference_file;
+}
+#define RTSEG_PARITY_REFERENCE_FILE(file) const char* const rtseg::parity::reference_file = file;

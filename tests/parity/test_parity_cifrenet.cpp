@@ -46,4 +46,4 @@ TEST_CASE("CIFReNet matches PyTorch in float32", "[parity][cifrenet]") {
   check_against("cifrenet.safetensors", DType::F32, 1e-4);
 }
 
-RTSEG_PARITY_MAIN("cifrenet.safetensors")
+RTSEG_PARITY_REFERENCE_FILE("cifrenet.safetensors")

@@ -24,4 +24,4 @@ TEST_CASE("a PyTorch training checkpoint converts and loads by name with identic
   }
 }
 
-RTSEG_PARITY_MAIN("convert.safetensors")
+RTSEG_PARITY_REFERENCE_FILE("convert.safetensors")

@@ -73,4 +73,4 @@ TEST_CASE("ICFRNet with every non-default option matches PyTorch in float64 trai
   check_against("icfrnet_variants.safetensors", DType::F64, 1e-9);
 }
 
-RTSEG_PARITY_MAIN("icfrnet.safetensors")
+RTSEG_PARITY_REFERENCE_FILE("icfrnet.safetensors")

@@ -87,4 +87,4 @@ TEST_CASE("teacher_complexity on a 200×280 crop matches PyTorch in float64", "[
   REQUIRE(net.is_training());
 }
 
-RTSEG_PARITY_MAIN("icnet_teacher.safetensors")
+RTSEG_PARITY_REFERENCE_FILE("icnet_teacher.safetensors")

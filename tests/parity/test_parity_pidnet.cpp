@@ -55,4 +55,4 @@ TEST_CASE("PIDNet-S matches PyTorch in float32 eval mode at a size that is not a
   check_against("pidnet.safetensors", DType::F32, 1e-4);
 }
 
-RTSEG_PARITY_MAIN("pidnet.safetensors")
+RTSEG_PARITY_REFERENCE_FILE("pidnet.safetensors")

@@ -90,4 +90,4 @@ TEST_CASE("ICFRNet's IC loss and its gradient match PyTorch in float64 and float
   check_ic("f32", 1e-4);
 }
 
-RTSEG_PARITY_MAIN("pidnet_loss.safetensors")
+RTSEG_PARITY_REFERENCE_FILE("pidnet_loss.safetensors")

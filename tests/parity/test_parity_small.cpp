@@ -28,4 +28,4 @@ TEST_CASE("small model: logits, loss, gradients and BN running stats match PyTor
   }
 }
 
-RTSEG_PARITY_MAIN("small.safetensors")
+RTSEG_PARITY_REFERENCE_FILE("small.safetensors")
