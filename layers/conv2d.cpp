@@ -43,4 +43,11 @@ Conv2dParams Conv2d::params() const {
 // The op reports the cost and, in a summary's shapes-only run, skips the arithmetic.
 Tensor Conv2d::forward_impl(const Tensor& x) { return conv2d(x, weight, bias, params()); }
 
+Tensor Conv2d::forward_add(const Tensor& x, const Tensor& residual) {
+  ModuleScope scope(this);
+  Tensor y = conv2d_add(x, weight, bias, params(), residual);
+  scope.set_output(y);
+  return y;
+}
+
 }  // namespace rtseg

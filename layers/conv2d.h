@@ -22,6 +22,8 @@ class Conv2d : public Module {
  public:
   Conv2d(const Conv2dOptions& options, Generator& gen);
   Tensor forward_impl(const Tensor& x) override;
+  // epilogue(conv(x) + bias + residual): a residual block's fused join (layers/residual_fusion.h).
+  Tensor forward_add(const Tensor& x, const Tensor& residual);
   std::string type_name() const override { return "Conv2d"; }
 
   const Conv2dOptions& options() const { return options_; }

@@ -3,6 +3,7 @@
 #include "layers/activation.h"
 #include "layers/conv2d.h"
 #include "layers/dataflow_trace.h"
+#include "layers/residual_fusion.h"
 
 namespace rtseg {
 
@@ -29,6 +30,10 @@ InferenceReport prepare_for_inference(Module& net, const Shape& input_shape) {
   InferenceReport report;
   report.folding = fold_batchnorm(net, input_shape);
   report.fused_activations = fuse_conv_activations(net, input_shape);
+  for (const auto& [path, m] : net.named_modules()) {
+    if (auto* block = dynamic_cast<FusesResidual*>(m); block != nullptr && block->fuse_residual())
+      ++report.fused_residuals;
+  }
   return report;
 }
 

@@ -23,6 +23,17 @@ std::shared_ptr<Module> make_block(BlockKind kind, int64_t cin, int64_t planes, 
   return std::make_shared<Bottleneck>(cin, planes, stride, downsample, no_relu, gen);
 }
 
+// The join's conv may take it only while nothing else is fused into it: its epilogue must apply
+// after the sum.
+bool fuse_residual_into(Module& block, Conv2d& conv, const BatchNorm2d& bn, bool no_relu,
+                        bool& fused) {
+  if (fused || block.is_training() || !bn.is_folded() || conv.epilogue() != ConvEpilogue::None)
+    return false;
+  conv.set_epilogue(no_relu ? ConvEpilogue::None : ConvEpilogue::Relu);
+  fused = true;
+  return true;
+}
+
 int64_t expansion_of(BlockKind kind) {
   return kind == BlockKind::Basic ? BasicBlock::expansion : Bottleneck::expansion;
 }
@@ -37,6 +48,7 @@ BasicBlock::BasicBlock(int64_t cin, int64_t planes, int64_t stride, bool with_do
               stride);
   conv1 = register_module("conv1", make_conv(cin, planes, 3, gen, stride, 1));
   bn1 = register_module("bn1", std::make_shared<BatchNorm2d>(planes));
+  relu1 = register_module("relu1", std::make_shared<ReLU>());
   conv2 = register_module("conv2", make_conv(planes, planes, 3, gen, 1, 1));
   bn2 = register_module("bn2", std::make_shared<BatchNorm2d>(planes));
   if (with_downsample)
@@ -44,9 +56,15 @@ BasicBlock::BasicBlock(int64_t cin, int64_t planes, int64_t stride, bool with_do
 }
 
 Tensor BasicBlock::forward_impl(const Tensor& x) {
-  Tensor out = bn2->forward(conv2->forward(relu(bn1->forward(conv1->forward(x)))));
-  out = add(out, downsample ? downsample->forward(x) : x);
+  const Tensor h = relu1->forward(bn1->forward(conv1->forward(x)));
+  const Tensor identity = downsample ? downsample->forward(x) : x;
+  if (residual_fused_) return conv2->forward_add(h, identity);
+  const Tensor out = add(bn2->forward(conv2->forward(h)), identity);
   return no_relu_ ? out : relu(out);
+}
+
+bool BasicBlock::fuse_residual() {
+  return fuse_residual_into(*this, *conv2, *bn2, no_relu_, residual_fused_);
 }
 
 Bottleneck::Bottleneck(int64_t cin, int64_t planes, int64_t stride, bool with_downsample,
@@ -57,8 +75,10 @@ Bottleneck::Bottleneck(int64_t cin, int64_t planes, int64_t stride, bool with_do
               planes * expansion, stride);
   conv1 = register_module("conv1", make_conv(cin, planes, 1, gen));
   bn1 = register_module("bn1", std::make_shared<BatchNorm2d>(planes));
+  relu1 = register_module("relu1", std::make_shared<ReLU>());
   conv2 = register_module("conv2", make_conv(planes, planes, 3, gen, stride, 1));
   bn2 = register_module("bn2", std::make_shared<BatchNorm2d>(planes));
+  relu2 = register_module("relu2", std::make_shared<ReLU>());
   conv3 = register_module("conv3", make_conv(planes, planes * expansion, 1, gen));
   bn3 = register_module("bn3", std::make_shared<BatchNorm2d>(planes * expansion));
   if (with_downsample)
@@ -66,11 +86,16 @@ Bottleneck::Bottleneck(int64_t cin, int64_t planes, int64_t stride, bool with_do
 }
 
 Tensor Bottleneck::forward_impl(const Tensor& x) {
-  Tensor out = relu(bn1->forward(conv1->forward(x)));
-  out = relu(bn2->forward(conv2->forward(out)));
-  out = bn3->forward(conv3->forward(out));
-  out = add(out, downsample ? downsample->forward(x) : x);
+  Tensor h = relu1->forward(bn1->forward(conv1->forward(x)));
+  h = relu2->forward(bn2->forward(conv2->forward(h)));
+  const Tensor identity = downsample ? downsample->forward(x) : x;
+  if (residual_fused_) return conv3->forward_add(h, identity);
+  const Tensor out = add(bn3->forward(conv3->forward(h)), identity);
   return no_relu_ ? out : relu(out);
+}
+
+bool Bottleneck::fuse_residual() {
+  return fuse_residual_into(*this, *conv3, *bn3, no_relu_, residual_fused_);
 }
 
 std::shared_ptr<Sequential> make_layer(BlockKind kind, int64_t cin, int64_t planes, int64_t count,

@@ -7,15 +7,18 @@
 #include <memory>
 
 #include "core/random.h"
+#include "layers/activation.h"
 #include "layers/batch_norm.h"
 #include "layers/conv2d.h"
+#include "layers/residual_fusion.h"
 #include "layers/sequential.h"
 
 namespace rtseg::pidnet {
 
 // 3×3 conv (stride) → BN → ReLU → 3×3 conv → BN, plus the identity or the projection
-// `downsample` (1×1 conv with the stride → BN); a final ReLU unless no_relu. Expansion 1.
-class BasicBlock : public Module {
+// `downsample` (1×1 conv with the stride → BN); a final ReLU unless no_relu. Expansion 1. The
+// ReLU after bn1 is a module (relu1) so that inference fuses it into conv1.
+class BasicBlock : public Module, public FusesResidual {
  public:
   static constexpr int64_t expansion = 1;
   BasicBlock(int64_t cin, int64_t planes, int64_t stride, bool downsample, bool no_relu,
@@ -23,18 +26,23 @@ class BasicBlock : public Module {
   Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "BasicBlock"; }
   bool ends_with_relu() const { return !no_relu_; }
+  // The join as conv2's conv2d_add, its final ReLU conv2's epilogue (bn2 folded).
+  bool fuse_residual() override;
 
   std::shared_ptr<Conv2d> conv1, conv2;
   std::shared_ptr<BatchNorm2d> bn1, bn2;
+  std::shared_ptr<ReLU> relu1;
   std::shared_ptr<Sequential> downsample;  // null when the block adds its input unchanged
 
  private:
   bool no_relu_;
+  bool residual_fused_ = false;
 };
 
 // 1×1 conv → BN → ReLU → 3×3 conv (stride) → BN → ReLU → 1×1 conv to 2·planes → BN, plus the
-// identity or `downsample`; a final ReLU unless no_relu. Expansion 2.
-class Bottleneck : public Module {
+// identity or `downsample`; a final ReLU unless no_relu. Expansion 2. The inner ReLUs are
+// modules (relu1, relu2) so that inference fuses them into conv1 and conv2.
+class Bottleneck : public Module, public FusesResidual {
  public:
   static constexpr int64_t expansion = 2;
   Bottleneck(int64_t cin, int64_t planes, int64_t stride, bool downsample, bool no_relu,
@@ -42,13 +50,17 @@ class Bottleneck : public Module {
   Tensor forward_impl(const Tensor& x) override;
   std::string type_name() const override { return "Bottleneck"; }
   bool ends_with_relu() const { return !no_relu_; }
+  // The join as conv3's conv2d_add, its final ReLU conv3's epilogue (bn3 folded).
+  bool fuse_residual() override;
 
   std::shared_ptr<Conv2d> conv1, conv2, conv3;
   std::shared_ptr<BatchNorm2d> bn1, bn2, bn3;
+  std::shared_ptr<ReLU> relu1, relu2;
   std::shared_ptr<Sequential> downsample;
 
  private:
   bool no_relu_;
+  bool residual_fused_ = false;
 };
 
 enum class BlockKind { Basic, Bottleneck };

@@ -153,6 +153,33 @@ void compare_with_reference(const Case& t) {
   if (t.bias) require_close_sum(fast.db, exact.db, pixels);
 }
 
+// conv2d_add in float32 on the fast backend against conv2d + add + the activation in float64 on
+// the reference backend.
+void compare_conv_add_with_reference(const Case& t, ConvEpilogue e) {
+  INFO(describe(t) << " epilogue " << static_cast<int>(e));
+  autograd::NoGradGuard no_grad;
+  Generator gen(5);
+  const int64_t cg = t.input[1] / t.groups;
+  const Tensor x = random_input(t.input, gen, -1, 1, DType::F64);
+  const Tensor w = random_input({t.k, cg, t.r, t.s}, gen, -1, 1, DType::F64);
+  const Tensor b = t.bias ? random_input({t.k}, gen, -1, 1, DType::F64) : Tensor();
+  Conv2dParams p = params_of(t);
+  Tensor exact;
+  Tensor residual;  // float32 values, exact in float64
+  {
+    CpuBackendGuard guard(Backend::CpuReference);
+    exact = conv2d(x, w, b, p);
+    residual = random_input(exact.shape(), gen, -1, 1, DType::F32);
+    exact = add(exact, residual.to(DType::F64));
+    if (e == ConvEpilogue::Relu) exact = relu(exact);
+  }
+  p.epilogue = e;
+  CpuBackendGuard guard(Backend::CpuFast);
+  const Tensor fast = conv2d_add(x.to(DType::F32), w.to(DType::F32),
+                                 b.defined() ? b.to(DType::F32) : Tensor(), p, residual);
+  require_close_sum(fast, exact, cg * t.r * t.s);
+}
+
 void require_same_bits(const Tensor& a, const Tensor& b) {
   REQUIRE(a.shape() == b.shape());
   REQUIRE(std::memcmp(a.raw_data(), b.raw_data(), a.numel() * sizeof(float)) == 0);
@@ -178,6 +205,32 @@ TEST_CASE("fast conv2d matches the reference through im2col, direct kernels off"
   cpu_fast::set_direct_conv_enabled(true);
 }
 
+TEST_CASE("fast conv2d_add (a residual join) matches conv + add + activation in float64",
+          "[cpu_fast][conv]") {
+  std::vector<Case> cases = generated_cases();
+  for (const Case& t : net_cases())
+    if (t.groups == 1 || t.groups == t.input[1]) cases.push_back(t);
+  for (const bool direct : {true, false}) {
+    cpu_fast::set_direct_conv_enabled(direct);
+    for (const Case& t : cases) {
+      compare_conv_add_with_reference(t, ConvEpilogue::None);
+      compare_conv_add_with_reference(t, ConvEpilogue::Relu);
+    }
+  }
+  cpu_fast::set_direct_conv_enabled(true);
+}
+
+TEST_CASE("conv2d_add refuses a residual of another shape or dtype", "[cpu_fast][conv]") {
+  const Tensor x = Tensor::zeros({1, 4, 5, 5}, DType::F32);
+  const Tensor w = Tensor::zeros({6, 4, 3, 3}, DType::F32);
+  Conv2dParams p;
+  p.padding = {1, 1};
+  REQUIRE_THROWS_WITH(conv2d_add(x, w, Tensor(), p, Tensor::zeros({1, 4, 5, 5}, DType::F32)),
+                      Catch::Contains("residual (the conv's output) must have shape [1, 6, 5, 5]"));
+  REQUIRE_THROWS_WITH(conv2d_add(x, w, Tensor(), p, Tensor::zeros({1, 6, 5, 5}, DType::F64)),
+                      Catch::Contains("conv2d_add: x is"));
+}
+
 TEST_CASE("oneDNN's direct kernels serve the nets' dense convolutions, epilogue and input gradient",
           "[cpu_fast][conv]") {
   // Dense 3×3 stride 1 and 2, a dilated one, the 3-channel stem: the direct path must take
@@ -198,7 +251,7 @@ TEST_CASE("oneDNN's direct kernels serve the nets' dense convolutions, epilogue 
     const std::vector<float> b = values(g.k);
     const float* bias = t.bias ? b.data() : nullptr;
     std::vector<float> plain(static_cast<size_t>(g.output_numel()));
-    REQUIRE(cpu_fast::direct_conv_forward(plain.data(), x.data(), w.data(), bias, g,
+    REQUIRE(cpu_fast::direct_conv_forward(plain.data(), x.data(), w.data(), bias, nullptr, g,
                                           ConvEpilogue::None));
     // The input gradient through the direct backward-data kernels, against im2col's.
     const std::vector<float> dy = values(g.output_numel());
@@ -213,8 +266,18 @@ TEST_CASE("oneDNN's direct kernels serve the nets' dense convolutions, epilogue 
       REQUIRE(std::abs(dx_direct[i] - dx_im2col[i]) <= bound);
     for (ConvEpilogue e : {ConvEpilogue::Relu, ConvEpilogue::Relu6}) {
       std::vector<float> fused(plain.size());
-      REQUIRE(cpu_fast::direct_conv_forward(fused.data(), x.data(), w.data(), bias, g, e));
+      REQUIRE(cpu_fast::direct_conv_forward(fused.data(), x.data(), w.data(), bias, nullptr, g, e));
       for (size_t i = 0; i < plain.size(); ++i) REQUIRE(fused[i] == apply_epilogue(plain[i], e));
+    }
+    // The residual through the sum post-op: conv + bias, then + residual, then the activation
+    // (the kernel may round the conv's sum in another order than without the post-op).
+    const std::vector<float> residual = values(g.output_numel());
+    for (ConvEpilogue e : {ConvEpilogue::None, ConvEpilogue::Relu}) {
+      std::vector<float> joined(plain.size());
+      REQUIRE(cpu_fast::direct_conv_forward(joined.data(), x.data(), w.data(), bias,
+                                            residual.data(), g, e));
+      for (size_t i = 0; i < plain.size(); ++i)
+        REQUIRE(std::abs(joined[i] - apply_epilogue(plain[i] + residual[i], e)) <= bound);
     }
   }
 }

@@ -81,6 +81,7 @@ NetBenchResult run_net_bench(const NetBenchOptions& o) {
     const InferenceReport prepared = prepare_for_inference(*net, r.input);
     r.folded_bn = prepared.folding.folded;
     r.fused_activations = prepared.fused_activations;
+    r.fused_residuals = prepared.fused_residuals;
   }
 
   Device device = Device::cpu();
@@ -154,14 +155,15 @@ NetBenchResult run_net_bench(const NetBenchOptions& o) {
 
 std::string format_net_bench(const NetBenchResult& r) {
   std::string out = fmt::format(
-      "{} at {}x{} on {} (fp32, TF32 {}, batch 1, BN folded: {} layers, activations fused: {})\n"
+      "{} at {}x{} on {} (fp32, TF32 {}, batch 1, BN folded: {} layers, activations fused: {}, "
+      "residual joins fused: {})\n"
       "  params {}  MACs: conv {:.3f} G, thop-2021 {:.3f} G, thop-2022 {:.3f} G\n"
       "  protocol (logits at 1/8): {:.3f} ms, {:.1f} FPS over {} forwards\n"
       "  end to end (+ resize + argmax): {:.3f} ms, {:.1f} FPS\n",
       r.net, r.input[2], r.input[3], r.device == "cpu" ? fmt::format("cpu ({})", r.cpu) : r.device,
-      r.tf32 ? "on" : "off", r.folded_bn, r.fused_activations, r.params, r.macs.conv / 1e9,
-      r.macs.thop2021 / 1e9, r.macs.thop2022 / 1e9, r.latency_ms, r.fps, r.iterations,
-      r.end_to_end_ms, r.end_to_end_fps);
+      r.tf32 ? "on" : "off", r.folded_bn, r.fused_activations, r.fused_residuals, r.params,
+      r.macs.conv / 1e9, r.macs.thop2021 / 1e9, r.macs.thop2022 / 1e9, r.latency_ms, r.fps,
+      r.iterations, r.end_to_end_ms, r.end_to_end_fps);
   if (r.peak_mib >= 0) out += fmt::format("  peak device memory {:.1f} MiB\n", r.peak_mib);
   if (!r.layers.empty()) {
     double total = 0;
@@ -187,6 +189,7 @@ std::string net_bench_json(const NetBenchResult& r) {
   j["macs"] = {{"conv", r.macs.conv}, {"thop2021", r.macs.thop2021}, {"thop2022", r.macs.thop2022}};
   j["folded_bn"] = r.folded_bn;
   j["fused_activations"] = r.fused_activations;
+  j["fused_residuals"] = r.fused_residuals;
   j["iterations"] = r.iterations;
   j["latency_ms"] = r.latency_ms;
   j["fps"] = r.fps;

@@ -40,6 +40,7 @@ struct NetBenchResult {
   MacCounts macs;
   int folded_bn = 0;
   int fused_activations = 0;
+  int fused_residuals = 0;  // residual joins run as conv2d_add
   int iterations = 0;
   double latency_ms = 0, fps = 0;                // protocol: logits at 1/8
   double end_to_end_ms = 0, end_to_end_fps = 0;  // + resize to input + argmax

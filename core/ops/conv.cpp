@@ -5,6 +5,7 @@
 #include "core/dispatch.h"
 #include "core/op_checks.h"
 #include "core/ops/activation.h"
+#include "core/ops/elementwise.h"
 #include "core/profile.h"
 #include "kernels/conv_geometry.h"
 #include "kernels/cpu/conv2d.h"
@@ -92,6 +93,27 @@ Conv2dGeometry conv2d_geometry(const Tensor& x, const Tensor& weight, const Tens
   return g;
 }
 
+// Every convolution reports its cost, a layer's or a functional call alike (summaries).
+void report_conv_cost(const Conv2dGeometry& g, bool bias) {
+  OpCost cost{OpCost::Kind::Conv};
+  cost.elements = g.n * g.k * g.oh * g.ow;
+  cost.macs = cost.elements * g.c_per_group() * g.r * g.s;
+  cost.bias = bias;
+  report_cost(cost);
+}
+
+Tensor apply_conv_epilogue(const Tensor& y, ConvEpilogue e) {
+  switch (e) {
+    case ConvEpilogue::None:
+      return y;
+    case ConvEpilogue::Relu:
+      return relu(y);
+    case ConvEpilogue::Relu6:
+      return relu6(y);
+  }
+  return y;
+}
+
 #ifdef RTSEG_HAVE_CUDA
 // The CUDA side of conv2d: every pass goes to the kernel cuda::choose_conv_backend names
 // (kernels/cuda/conv_select.h). cuDNN computes no bias, so it is added / reduced separately.
@@ -158,16 +180,10 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, const 
   if (p.epilogue != ConvEpilogue::None && autograd::should_record({x_in, w_in, b_in})) {
     Conv2dParams plain = p;  // training: the activation as its own op, with its own node
     plain.epilogue = ConvEpilogue::None;
-    const Tensor y = conv2d(x_in, w_in, b_in, plain);
-    return p.epilogue == ConvEpilogue::Relu ? relu(y) : relu6(y);
+    return apply_conv_epilogue(conv2d(x_in, w_in, b_in, plain), p.epilogue);
   }
   const Conv2dGeometry g = conv2d_geometry(x_in, w_in, b_in, p);
-  // Every convolution reports its cost here, a layer's or a functional call alike (summaries).
-  OpCost cost{OpCost::Kind::Conv};
-  cost.elements = g.n * g.k * g.oh * g.ow;
-  cost.macs = cost.elements * g.c_per_group() * g.r * g.s;
-  cost.bias = b_in.defined();
-  report_cost(cost);
+  report_conv_cost(g, b_in.defined());
   if (shapes_only()) {  // a summary's dry run: the shape without the arithmetic
     return Tensor::zeros({g.n, g.k, g.oh, g.ow}, x_in.dtype(), x_in.device());
   }
@@ -266,6 +282,30 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t
   p.dilation = {dilation, dilation};
   p.groups = groups;
   return conv2d(x, weight, bias, p);
+}
+
+Tensor conv2d_add(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, const Conv2dParams& p,
+                  const Tensor& residual) {
+  const Conv2dGeometry g = conv2d_geometry(x_in, w_in, b_in, p);
+  check::defined("conv2d_add", residual, "residual");
+  check::compatible("conv2d_add", x_in, "x", residual, "residual");
+  check::shape_is("conv2d_add", residual, {g.n, g.k, g.oh, g.ow}, "residual (the conv's output)");
+  const bool fused = backend_for(x_in.device(), x_in.dtype()) == Backend::CpuFast &&
+                     !autograd::should_record({x_in, w_in, b_in, residual}) && !shapes_only();
+  if (!fused) {  // the same arithmetic as ops: conv + bias, + residual, the activation
+    Conv2dParams plain = p;
+    plain.epilogue = ConvEpilogue::None;
+    return apply_conv_epilogue(add(conv2d(x_in, w_in, b_in, plain), residual), p.epilogue);
+  }
+  report_conv_cost(g, b_in.defined());
+  const Tensor x = as_contiguous(x_in), w = as_contiguous(w_in), r = as_contiguous(residual);
+  const Tensor b = b_in.defined() ? as_contiguous(b_in) : Tensor();
+  Tensor y = Tensor::empty({g.n, g.k, g.oh, g.ow}, x.dtype(), x.device());
+  RTSEG_CPU_FAST_ONLY(
+      "conv2d_add", cpu_fast::conv2d_forward(y.data<float>(), x.data<float>(), w.data<float>(),
+                                             b.defined() ? b.data<float>() : nullptr, g, p.epilogue,
+                                             r.data<float>()));
+  return y;
 }
 
 const char* conv2d_cuda_backend(const Tensor& x, const Tensor& weight, const Conv2dParams& p) {

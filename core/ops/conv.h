@@ -26,6 +26,12 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
               int64_t stride = 1, int64_t padding = 0, int64_t dilation = 1, int64_t groups = 1);
 
+// epilogue(conv(x) + bias + residual), residual shaped as the output (a residual block's join,
+// for inference). The fast CPU backend adds it while each output block is in cache; elsewhere, and
+// whenever a gradient is recorded, it runs as conv2d, add and the activation.
+Tensor conv2d_add(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dParams& p,
+                  const Tensor& residual);
+
 // Which CUDA kernel family conv2d runs for these shapes on a GPU, whatever the tensors' device:
 // "depthwise", "grouped" or "cudnn" (kernels/cuda/conv_select.h), for benches and logs.
 const char* conv2d_cuda_backend(const Tensor& x, const Tensor& weight, const Conv2dParams& p);

@@ -33,14 +33,22 @@ int64_t pixel_grain(const Conv2dGeometry& g) {
   return std::max<int64_t>(1, std::min(by_gemm, by_scratch / 16 * 16));
 }
 
-// y (rows × cols, leading dimension ld) = epilogue(y + bias[row]) on a block the GEMM just wrote,
-// while it is in cache. Each case is its own loop so it vectorises.
-void finish_block(float* y, const float* bias, ConvEpilogue epilogue, int64_t rows, int64_t cols,
-                  int64_t ld) {
-  if (bias == nullptr && epilogue == ConvEpilogue::None) return;
+// y (rows × cols, leading dimension ld) = epilogue(y + bias[row] + residual) on a block the GEMM
+// (or a depthwise plane) just wrote, while it is in cache; residual (may be null) is laid out as y.
+// Each case is its own loop so it vectorises.
+void finish_block(float* y, const float* bias, const float* residual, ConvEpilogue epilogue,
+                  int64_t rows, int64_t cols, int64_t ld) {
+  if (bias == nullptr && residual == nullptr && epilogue == ConvEpilogue::None) return;
   for (int64_t i = 0; i < rows; ++i) {
     const float b = bias ? bias[i] : 0.0f;
     float* row = y + i * ld;
+    if (residual != nullptr) {
+      const float* r = residual + i * ld;
+      for (int64_t j = 0; j < cols; ++j) row[j] = (row[j] + b) + r[j];
+      if (epilogue == ConvEpilogue::None) continue;
+      for (int64_t j = 0; j < cols; ++j) row[j] = apply_epilogue(row[j], epilogue);
+      continue;
+    }
     switch (epilogue) {
       case ConvEpilogue::None:
         for (int64_t j = 0; j < cols; ++j) row[j] += b;
@@ -79,18 +87,25 @@ const char* conv_algorithm_name(ConvAlgorithm a) {
 }
 
 void conv2d_forward(float* y, const float* x, const float* w, const float* bias,
-                    const Conv2dGeometry& g, ConvEpilogue epilogue) {
+                    const Conv2dGeometry& g, ConvEpilogue epilogue, const float* residual) {
   const int64_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
   const int64_t cg = g.c_per_group(), kg = g.k_per_group(), taps = g.r * g.s;
   const ConvAlgorithm algorithm = choose_conv_algorithm(g);
   if (algorithm == ConvAlgorithm::Direct && direct_conv_enabled() &&
-      direct_conv_forward(y, x, w, bias, g, epilogue))
+      direct_conv_forward(y, x, w, bias, residual, g, epilogue))
     return;
   if (algorithm == ConvAlgorithm::Depthwise) {
     parallel_for(g.n * g.k, [&](int64_t t) {
       const int64_t n = t / g.k, k = t % g.k, c = k / kg;
-      depthwise_forward_plane(y + t * plane_out, x + (n * g.c + c) * plane_in, w + k * taps,
-                              bias ? bias[k] : 0.0f, g, epilogue);
+      float* yp = y + t * plane_out;
+      if (residual == nullptr) {
+        depthwise_forward_plane(yp, x + (n * g.c + c) * plane_in, w + k * taps,
+                                bias ? bias[k] : 0.0f, g, epilogue);
+        return;
+      }
+      depthwise_forward_plane(yp, x + (n * g.c + c) * plane_in, w + k * taps, bias ? bias[k] : 0.0f,
+                              g, ConvEpilogue::None);
+      finish_block(yp, nullptr, residual + t * plane_out, epilogue, 1, plane_out, plane_out);
     });
     return;
   }
@@ -112,7 +127,9 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* bias,
       im2col_block(col.data(), xg, cg, g, p0, p1);
       gemm_serial(kg, p1 - p0, rows, a, MatrixRef{col.data(), p1 - p0}, 0.0f, yg, plane_out);
     }
-    finish_block(yg, bias ? bias + grp * kg : nullptr, epilogue, kg, p1 - p0, plane_out);
+    finish_block(yg, bias ? bias + grp * kg : nullptr,
+                 residual ? residual + (n * g.k + grp * kg) * plane_out + p0 : nullptr, epilogue,
+                 kg, p1 - p0, plane_out);
   });
 }
 

@@ -20,9 +20,10 @@ enum class ConvAlgorithm { Depthwise, Pointwise, Direct, Im2colGemm };
 ConvAlgorithm choose_conv_algorithm(const Conv2dGeometry& g);
 const char* conv_algorithm_name(ConvAlgorithm a);
 
-// y = epilogue(conv(x, w) + bias) (bias may be null).
+// y = epilogue(conv(x, w) + bias + residual) (bias and residual, laid out as y, may be null).
 void conv2d_forward(float* y, const float* x, const float* w, const float* bias,
-                    const Conv2dGeometry& g, ConvEpilogue epilogue = ConvEpilogue::None);
+                    const Conv2dGeometry& g, ConvEpilogue epilogue = ConvEpilogue::None,
+                    const float* residual = nullptr);
 // Overwrite dx / dw / db with the gradients.
 void conv2d_backward_input(float* dx, const float* dy, const float* w, const Conv2dGeometry& g);
 void conv2d_backward_weight(float* dw, const float* dy, const float* x, const Conv2dGeometry& g);

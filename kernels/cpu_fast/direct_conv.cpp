@@ -47,6 +47,7 @@ struct BlockConv {
   memory::desc src, weights, dst, bias, scratchpad;
   dnnl::reorder pack;                    // the block's input rows, NCHW → the primitive's layout
   dnnl::reorder unpack;                  // the block's output rows → NCHW
+  dnnl::reorder pack_residual;           // the residual's rows → the output's layout (if any)
   dnnl::reorder weight_reorder;          // OIHW → the primitive's weight layout
   memory::desc input_rows, output_rows;  // those rows in the NCHW tensors (strided views)
 };
@@ -54,16 +55,25 @@ struct BlockConv {
 // Everything a block's primitive depends on: the conv's shape, the block's rows and padding.
 using BlockKey = std::array<int64_t, 20>;
 
-BlockKey key_of(const Conv2dGeometry& g, const Window& v, bool bias, ConvEpilogue e) {
-  return {g.c,          g.k,        g.h,         g.w,
-          g.oh,         g.ow,       g.r,         g.s,
-          g.stride_h,   g.stride_w, g.dil_h,     g.dil_w,
-          v.i1 - v.i0,  v.cols,     v.o1 - v.o0, v.pad_top,
-          v.pad_bottom, v.pad_left, v.pad_right, static_cast<int64_t>(e) * 2 + (bias ? 1 : 0)};
+BlockKey key_of(const Conv2dGeometry& g, const Window& v, bool bias, bool residual,
+                ConvEpilogue e) {
+  return {g.c,          g.k,
+          g.h,          g.w,
+          g.oh,         g.ow,
+          g.r,          g.s,
+          g.stride_h,   g.stride_w,
+          g.dil_h,      g.dil_w,
+          v.i1 - v.i0,  v.cols,
+          v.o1 - v.o0,  v.pad_top,
+          v.pad_bottom, v.pad_left,
+          v.pad_right,  static_cast<int64_t>(e) * 4 + (residual ? 2 : 0) + (bias ? 1 : 0)};
 }
 
-dnnl::post_ops post_ops_of(ConvEpilogue e) {
+// The residual is a sum post-op (added to conv + bias before the activation): its rows are packed
+// into the output block first, and the kernel accumulates onto them.
+dnnl::post_ops post_ops_of(ConvEpilogue e, bool residual) {
   dnnl::post_ops ops;
+  if (residual) ops.append_sum(1.0f);
   if (e == ConvEpilogue::None) return ops;
   const dnnl::algorithm alg =
       e == ConvEpilogue::Relu ? dnnl::algorithm::eltwise_relu : dnnl::algorithm::eltwise_clip;
@@ -81,8 +91,8 @@ dnnl::post_ops post_ops_of(ConvEpilogue e) {
 std::unique_ptr<BlockConv> create(const BlockKey& key) {
   const auto [c, k, h, w, oh, ow, r, s, sh, sw, dh, dw, rows_in, cols_in, rows_out, pt, pb, pl, pr,
               flags] = key;
-  const bool has_bias = flags % 2 == 1;
-  const auto epilogue = static_cast<ConvEpilogue>(flags / 2);
+  const bool has_bias = flags % 2 == 1, has_residual = flags / 2 % 2 == 1;
+  const auto epilogue = static_cast<ConvEpilogue>(flags / 4);
   const memory::dims src{1, c, rows_in, cols_in}, wei{k, c, r, s}, dst{1, k, rows_out, ow};
   const auto any = [](const memory::dims& d) { return memory::desc(d, kF32, Tag::any); };
   const memory::desc bias_desc = has_bias ? memory::desc({k}, kF32, Tag::x) : memory::desc();
@@ -90,7 +100,7 @@ std::unique_ptr<BlockConv> create(const BlockKey& key) {
   const dnnl::engine& engine = onednn_engine();
   try {
     dnnl::primitive_attr attr;
-    attr.set_post_ops(post_ops_of(epilogue));
+    attr.set_post_ops(post_ops_of(epilogue, has_residual));
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     const auto prop = dnnl::prop_kind::forward_inference;
     const auto alg = dnnl::algorithm::convolution_direct;
@@ -117,6 +127,7 @@ std::unique_ptr<BlockConv> create(const BlockKey& key) {
     out->output_rows = memory::desc(dst, kF32, memory::dims{k * oh * ow, oh * ow, ow, 1});
     out->pack = make_reorder(out->input_rows, out->src);
     out->unpack = make_reorder(out->dst, out->output_rows);
+    if (has_residual) out->pack_residual = make_reorder(out->output_rows, out->dst);
     out->weight_reorder = make_reorder(memory::desc(wei, kF32, Tag::oihw), out->weights);
     return out;
   } catch (const dnnl::error&) {
@@ -127,9 +138,11 @@ std::unique_ptr<BlockConv> create(const BlockKey& key) {
 const BlockConv* block_conv(const BlockKey& key) { return cached_block<BlockConv>(key, create); }
 
 // One task: pack the block's input rows (reorders zero the padded channels of a blocked layout,
-// which meet zero weights and must not be NaN), convolve, unpack its output rows.
+// which meet zero weights and must not be NaN) and its residual rows, convolve, unpack its output
+// rows.
 void run_block(const BlockConv& conv, const Window& v, float* y, const float* x,
-               const float* weights, const float* bias, const Conv2dGeometry& g) {
+               const float* weights, const float* bias, const float* residual,
+               const Conv2dGeometry& g) {
   onednn_single_threaded();
   const dnnl::engine& engine = onednn_engine();
   dnnl::stream& stream = onednn_thread_stream();
@@ -138,6 +151,10 @@ void run_block(const BlockConv& conv, const Window& v, float* y, const float* x,
   memory dst(conv.dst, engine, block_scratch(1, conv.dst.get_size()));
   memory output(conv.output_rows, engine, y + v.o0 * g.ow);
   conv.pack.execute(stream, input, src);
+  if (residual != nullptr) {
+    memory rows(conv.output_rows, engine, const_cast<float*>(residual + v.o0 * g.ow));
+    conv.pack_residual.execute(stream, rows, dst);
+  }
   std::unordered_map<int, memory> args{
       {DNNL_ARG_SRC, src},
       {DNNL_ARG_WEIGHTS, memory(conv.weights, engine, const_cast<float*>(weights))},
@@ -163,7 +180,7 @@ void set_direct_conv_enabled(bool enabled) { g_enabled = enabled; }
 bool direct_conv_enabled() { return g_enabled; }
 
 bool direct_conv_forward(float* y, const float* x, const float* w, const float* bias,
-                         const Conv2dGeometry& g, ConvEpilogue epilogue) {
+                         const float* residual, const Conv2dGeometry& g, ConvEpilogue epilogue) {
   if (g.groups != 1 || g.n <= 0 || g.oh <= 0 || g.ow <= 0) return false;
   onednn_single_threaded();  // primitives are created for the thread count they will run on
   const int64_t per_block = rows_per_block(g.oh, g.ow), blocks = blocks_ceil_div(g.oh, per_block);
@@ -172,7 +189,8 @@ bool direct_conv_forward(float* y, const float* x, const float* w, const float* 
   for (int64_t o0 = 0; o0 < g.oh; o0 += per_block) {
     const Window v = window_of(g, o0, std::min(g.oh, o0 + per_block));
     if (v.i1 <= v.i0 || v.cols <= 0) return false;  // a block that reads only padding
-    const BlockConv* conv = block_conv(key_of(g, v, bias != nullptr, epilogue));
+    const BlockConv* conv =
+        block_conv(key_of(g, v, bias != nullptr, residual != nullptr, epilogue));
     if (conv == nullptr) return false;
     windows.push_back(v);
     convs.push_back(conv);
@@ -185,7 +203,8 @@ bool direct_conv_forward(float* y, const float* x, const float* w, const float* 
   parallel_for(g.n * blocks, [&](int64_t t) {
     const int64_t n = t / blocks, b = t % blocks;
     run_block(*convs[static_cast<size_t>(b)], windows[static_cast<size_t>(b)], y + n * plane_out,
-              x + n * plane_in, weights_of[static_cast<size_t>(b)], bias, g);
+              x + n * plane_in, weights_of[static_cast<size_t>(b)], bias,
+              residual != nullptr ? residual + n * plane_out : nullptr, g);
   });
   return true;
 }

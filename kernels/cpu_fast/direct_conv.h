@@ -17,11 +17,11 @@
 
 namespace rtseg::cpu_fast {
 
-// y = epilogue(conv(x, w) + bias) for a dense convolution (bias may be null). Returns false,
-// writing nothing, where oneDNN has no JIT kernel for the geometry (the caller falls back to
-// im2col); the answer is decided once per geometry and cached.
+// y = epilogue(conv(x, w) + bias + residual) for a dense convolution (bias and residual, shaped
+// as y, may be null). Returns false, writing nothing, where oneDNN has no JIT kernel for the
+// geometry (the caller falls back to im2col); the answer is decided once per geometry and cached.
 bool direct_conv_forward(float* y, const float* x, const float* w, const float* bias,
-                         const Conv2dGeometry& g, ConvEpilogue epilogue);
+                         const float* residual, const Conv2dGeometry& g, ConvEpilogue epilogue);
 
 // dx = the input gradient of that convolution (direct_conv_backward.cpp: by blocks of input
 // rows, each task reading the output-gradient rows that reach its own). Returns false, writing
