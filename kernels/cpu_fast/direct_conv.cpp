@@ -52,8 +52,9 @@ struct BlockConv {
   memory::desc input_rows, output_rows;  // those rows in the NCHW tensors (strided views)
 };
 
-// Everything a block's primitive depends on: the conv's shape, the block's rows and padding.
-using BlockKey = std::array<int64_t, 20>;
+// Everything a block's primitive depends on: the conv's shape, the block's rows and padding,
+// whether it has a bias and a residual, its epilogue.
+using BlockKey = std::array<int64_t, 22>;
 
 BlockKey key_of(const Conv2dGeometry& g, const Window& v, bool bias, bool residual,
                 ConvEpilogue e) {
@@ -66,7 +67,8 @@ BlockKey key_of(const Conv2dGeometry& g, const Window& v, bool bias, bool residu
           v.i1 - v.i0,  v.cols,
           v.o1 - v.o0,  v.pad_top,
           v.pad_bottom, v.pad_left,
-          v.pad_right,  static_cast<int64_t>(e) * 4 + (residual ? 2 : 0) + (bias ? 1 : 0)};
+          v.pad_right,  bias,
+          residual,     static_cast<int64_t>(e)};
 }
 
 // The residual is a sum post-op (added to conv + bias before the activation): its rows are packed
@@ -90,9 +92,8 @@ dnnl::post_ops post_ops_of(ConvEpilogue e, bool residual) {
 // implementations for it (im2col is then as good) or refuses it.
 std::unique_ptr<BlockConv> create(const BlockKey& key) {
   const auto [c, k, h, w, oh, ow, r, s, sh, sw, dh, dw, rows_in, cols_in, rows_out, pt, pb, pl, pr,
-              flags] = key;
-  const bool has_bias = flags % 2 == 1, has_residual = flags / 2 % 2 == 1;
-  const auto epilogue = static_cast<ConvEpilogue>(flags / 4);
+              has_bias, has_residual, epilogue_value] = key;
+  const auto epilogue = static_cast<ConvEpilogue>(epilogue_value);
   const memory::dims src{1, c, rows_in, cols_in}, wei{k, c, r, s}, dst{1, k, rows_out, ow};
   const auto any = [](const memory::dims& d) { return memory::desc(d, kF32, Tag::any); };
   const memory::desc bias_desc = has_bias ? memory::desc({k}, kF32, Tag::x) : memory::desc();
