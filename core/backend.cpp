@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/kernel_dispatch.h"
 #include "kernels/error.h"
 #ifdef RTSEG_HAVE_CPU_FAST
 #include "kernels/cpu_fast/isa.h"
@@ -66,16 +67,16 @@ void set_cpu_backend(Backend b) {
 
 void for_cpu_ranges(Backend backend, int64_t n, int64_t grain,
                     const std::function<void(int64_t, int64_t)>& body) {
-  if (n <= 0) return;
+  cpu_exec(backend).for_ranges(n, grain, body);
+}
+
+cpu::Exec cpu_exec(Backend backend) {
+  cpu::Exec exec;
 #ifdef RTSEG_HAVE_CPU_FAST
-  if (backend == Backend::CpuFast) {
-    cpu_fast::parallel_ranges(n, grain, body);
-    return;
-  }
+  if (backend == Backend::CpuFast) exec.parallel = &cpu_fast::parallel_ranges;
 #endif
-  (void)grain;
   (void)backend;
-  body(0, n);
+  return exec;
 }
 
 int cpu_threads() {

@@ -79,8 +79,8 @@ void check_spatial_pooling(Generator& gen) {
       const std::vector<T> go = plane_values<T>(out_n, gen);
       for (bool include_pad : {false, true}) {
         std::vector<T> ref(out_n), ref_grad(in_n);
-        cpu::avg_pool2d_forward(ref.data(), x.data(), g, include_pad);
-        cpu::avg_pool2d_backward(ref_grad.data(), go.data(), g, include_pad);
+        cpu::avg_pool2d_forward(cpu::Exec{}, ref.data(), x.data(), g, include_pad);
+        cpu::avg_pool2d_backward(cpu::Exec{}, ref_grad.data(), go.data(), g, include_pad);
         for (int64_t o = 0; o < out_n; ++o) {
           const int64_t p = o / out_hw, oh = o % out_hw / g.out_w, ow = o % g.out_w;
           REQUIRE(
@@ -94,8 +94,9 @@ void check_spatial_pooling(Generator& gen) {
       }
       std::vector<T> ref(out_n), ref_grad(in_n);
       std::vector<int64_t> argmax(out_n);
-      cpu::max_pool2d_forward(ref.data(), argmax.data(), x.data(), g);
-      cpu::scatter_to_argmax(ref_grad.data(), go.data(), argmax.data(), g.planes, in_hw, out_hw);
+      cpu::max_pool2d_forward(cpu::Exec{}, ref.data(), argmax.data(), x.data(), g);
+      cpu::scatter_to_argmax(cpu::Exec{}, ref_grad.data(), go.data(), argmax.data(), g.planes,
+                             in_hw, out_hw);
       for (int64_t o = 0; o < out_n; ++o) {
         const int64_t p = o / out_hw, oh = o % out_hw / g.out_w, ow = o % g.out_w;
         const pool::MaxAt<T> m = pool::max_pool_output(x.data() + p * in_hw, g, oh, ow);
@@ -121,10 +122,10 @@ void check_adaptive_and_channel_pooling(Generator& gen) {
       const std::vector<T> x = plane_values<T>(g.planes * in_hw, gen);
       const std::vector<T> go = plane_values<T>(g.planes * out_hw, gen);
       std::vector<T> ref(g.planes * out_hw), ref_grad(g.planes * in_hw);
-      cpu::adaptive_avg_pool2d_forward(ref.data(), x.data(), g.planes, g.in_h, g.in_w, g.out_h,
-                                       g.out_w);
-      cpu::adaptive_avg_pool2d_backward(ref_grad.data(), go.data(), g.planes, g.in_h, g.in_w,
-                                        g.out_h, g.out_w);
+      cpu::adaptive_avg_pool2d_forward(cpu::Exec{}, ref.data(), x.data(), g.planes, g.in_h, g.in_w,
+                                       g.out_h, g.out_w);
+      cpu::adaptive_avg_pool2d_backward(cpu::Exec{}, ref_grad.data(), go.data(), g.planes, g.in_h,
+                                        g.in_w, g.out_h, g.out_w);
       for (int64_t o = 0; o < g.planes * out_hw; ++o) {
         const int64_t p = o / out_hw, oh = o % out_hw / g.out_w, ow = o % g.out_w;
         REQUIRE(pool::adaptive_avg_output(x.data() + p * in_hw, g, oh, ow) == ref[o]);
@@ -141,8 +142,8 @@ void check_adaptive_and_channel_pooling(Generator& gen) {
     const std::vector<T> x = plane_values<T>(n * c * s, gen, c == 4);
     std::vector<T> max_ref(n * s), mean_ref(n * s);
     std::vector<int64_t> argmax(n * s);
-    cpu::channel_max_forward(max_ref.data(), argmax.data(), x.data(), n, c, s);
-    cpu::channel_mean_forward(mean_ref.data(), x.data(), n, c, s);
+    cpu::channel_max_forward(cpu::Exec{}, max_ref.data(), argmax.data(), x.data(), n, c, s);
+    cpu::channel_mean_forward(cpu::Exec{}, mean_ref.data(), x.data(), n, c, s);
     for (int64_t b = 0; b < n; ++b) {
       for (int64_t i = 0; i < s; ++i) {
         const pool::MaxAt<T> m = pool::channel_max_at(x.data() + b * c * s, c, s, i);

@@ -233,8 +233,8 @@ void require_gathers_equal_scatters(const cpu::ResizeGeometry& g, bool align_cor
   const size_t n_in = static_cast<size_t>(g.planes * g.in_h * g.in_w);
   std::vector<T> scatter(n_in, T(0)), gather(n_in, T(-7));
   std::vector<T> scatter_nearest(n_in, T(0)), gather_nearest(n_in, T(-7));
-  cpu::bilinear_backward(scatter.data(), go, g, align_corners);
-  cpu::nearest_backward(scatter_nearest.data(), go, g);
+  cpu::bilinear_backward(cpu::Exec{}, scatter.data(), go, g, align_corners);
+  cpu::nearest_backward(cpu::Exec{}, scatter_nearest.data(), go, g);
   const T sh = cpu::linear_scale<T>(g.in_h, g.out_h, align_corners);
   const T sw = cpu::linear_scale<T>(g.in_w, g.out_w, align_corners);
   const float nh = cpu::nearest_scale(g.in_h, g.out_h), nw = cpu::nearest_scale(g.in_w, g.out_w);

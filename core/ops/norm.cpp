@@ -1,8 +1,7 @@
 #include "core/ops/norm.h"
 
 #include "core/autograd.h"
-#include "core/backend.h"
-#include "core/dispatch.h"
+#include "core/kernel_dispatch.h"
 #include "core/op_checks.h"
 #include "kernels/cpu/batch_norm.h"
 #include "kernels/cpu/dropout.h"
@@ -27,29 +26,15 @@ T* data_or_null(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 
-// Device scratch for the CUDA reductions (from the caching allocator; the stream orders its
-// reuse, so it may be released as soon as the kernels are queued). Unused in CPU-only builds.
-[[maybe_unused]] Tensor cuda_workspace(int64_t doubles, Device device) {
-  return Tensor::empty({doubles}, DType::F64, device);
-}
-
 // Writes the batch statistics into the running buffers in place, on their device (no host
 // synchronisation). The buffers may be views; the kernel works on contiguous copies when they
 // are not, which are then copied back.
 void update_running_stats(const Tensor& running_mean, const Tensor& running_var, const Tensor& mean,
                           const Tensor& var, int64_t count, double momentum) {
   Tensor rm = as_contiguous(running_mean), rv = as_contiguous(running_var);
-  RTSEG_DISPATCH_FLOATING(mean.dtype(), "batch_norm", [&] {
-    if (mean.device().is_cpu()) {
-      cpu::batch_norm_update_running(rm.data<scalar_t>(), rv.data<scalar_t>(),
-                                     mean.data<scalar_t>(), var.data<scalar_t>(), mean.numel(),
-                                     count, momentum);
-    } else {
-      RTSEG_CUDA_ONLY("batch_norm", cuda::batch_norm_update_running(
-                                        rm.data<scalar_t>(), rv.data<scalar_t>(),
-                                        mean.data<scalar_t>(), var.data<scalar_t>(), mean.numel(),
-                                        count, momentum, cuda::stream_of(mean.device().index)));
-    }
+  RTSEG_DISPATCH_KERNELS(mean, "batch_norm", [&](const auto& exec) {
+    batch_norm_update_running(exec, rm.data<scalar_t>(), rv.data<scalar_t>(), mean.data<scalar_t>(),
+                              var.data<scalar_t>(), mean.numel(), count, momentum);
   });
   if (!running_mean.is_contiguous()) running_mean.copy_from(rm);
   if (!running_var.is_contiguous()) running_var.copy_from(rv);
@@ -88,31 +73,14 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias,
   const Tensor w = weight.defined() ? as_contiguous(weight) : Tensor();
   const Tensor b = bias.defined() ? as_contiguous(bias) : Tensor();
   const Device device = x.device();
-  const Backend backend = backend_for(device, x.dtype());
-  // Channels per task: about 64K values each.
-  const int64_t channel_grain =
-      std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, n * s));
   Tensor mean, var;
   if (training) {
     mean = Tensor::empty({c}, x.dtype(), device);
     var = Tensor::empty({c}, x.dtype(), device);
-    RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-      if (backend == Backend::CpuFast) {
-        RTSEG_CPU_FAST_ONLY(op,
-                            for_cpu_ranges(backend, c, channel_grain, [&](int64_t k0, int64_t k1) {
-                              cpu_fast::batch_norm_stats(mean.data<float>(), var.data<float>(),
-                                                         x.data<float>(), n, c, s, k0, k1);
-                            }));
-      } else if (device.is_cpu()) {
-        cpu::batch_norm_stats(mean.data<scalar_t>(), var.data<scalar_t>(), x.data<scalar_t>(), n, c,
-                              s);
-      } else {
-        RTSEG_CUDA_ONLY(op, {
-          const Tensor ws = cuda_workspace(cuda::batch_norm_workspace_size(n, c, s), device);
-          cuda::batch_norm_stats(mean.data<scalar_t>(), var.data<scalar_t>(), x.data<scalar_t>(), n,
-                                 c, s, ws.data<double>(), cuda::stream_of(device.index));
-        });
-      }
+    RTSEG_DISPATCH_KERNELS(x, op, [&](const auto& exec) {
+      const Workspace ws(batch_norm_workspace_size(exec, n, c, s), DType::F64, device);
+      batch_norm_stats(exec, mean.data<scalar_t>(), var.data<scalar_t>(), x.data<scalar_t>(), n, c,
+                       s, ws.as<double>());
     });
     if (running_mean.defined()) {
       update_running_stats(running_mean, running_var, mean, var, count, momentum);
@@ -126,63 +94,28 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias,
 
   Tensor y = Tensor::empty(x.shape(), x.dtype(), device);
   Tensor invstd = Tensor::empty({c}, x.dtype(), device);
-  RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    if (backend == Backend::CpuFast) {
-      RTSEG_CPU_FAST_ONLY(
-          op, for_cpu_ranges(backend, c, channel_grain, [&](int64_t k0, int64_t k1) {
-            cpu_fast::batch_norm_forward(y.data<float>(), invstd.data<float>(), x.data<float>(),
-                                         mean.data<float>(), var.data<float>(),
-                                         data_or_null<float>(w), data_or_null<float>(b), n, c, s,
-                                         eps, k0, k1);
-          }));
-    } else if (device.is_cpu()) {
-      cpu::batch_norm_forward(y.data<scalar_t>(), invstd.data<scalar_t>(), x.data<scalar_t>(),
-                              mean.data<scalar_t>(), var.data<scalar_t>(),
-                              data_or_null<scalar_t>(w), data_or_null<scalar_t>(b), n, c, s, eps);
-    } else {
-      RTSEG_CUDA_ONLY(op, cuda::batch_norm_forward(y.data<scalar_t>(), invstd.data<scalar_t>(),
-                                                   x.data<scalar_t>(), mean.data<scalar_t>(),
-                                                   var.data<scalar_t>(), data_or_null<scalar_t>(w),
-                                                   data_or_null<scalar_t>(b), n, c, s, eps,
-                                                   cuda::stream_of(device.index)));
-    }
+  RTSEG_DISPATCH_KERNELS(x, op, [&](const auto& exec) {
+    batch_norm_forward(exec, y.data<scalar_t>(), invstd.data<scalar_t>(), x.data<scalar_t>(),
+                       mean.data<scalar_t>(), var.data<scalar_t>(), data_or_null<scalar_t>(w),
+                       data_or_null<scalar_t>(b), n, c, s, eps);
   });
 
   autograd::record(
       op, {x_in, weight, bias}, {y},
-      [x, w, mean, invstd, training, n, c, s, channel_grain](const autograd::TensorList& g,
-                                                             const std::vector<bool>& need) {
+      [x, w, mean, invstd, training, n, c, s](const autograd::TensorList& g,
+                                              const std::vector<bool>& need) {
         const Tensor go = as_contiguous(g[0]);
         const Device dev = x.device();
         Tensor dx, dw, db;
         if (need[0]) dx = Tensor::empty(x.shape(), x.dtype(), dev);
         if (need[1]) dw = Tensor::empty({c}, x.dtype(), dev);
         if (need[2]) db = Tensor::empty({c}, x.dtype(), dev);
-        RTSEG_DISPATCH_FLOATING(x.dtype(), "batch_norm", [&] {
-          const Backend where = backend_for(dev, x.dtype());
-          if (where == Backend::CpuFast) {
-            RTSEG_CPU_FAST_ONLY(
-                "batch_norm", for_cpu_ranges(where, c, channel_grain, [&](int64_t k0, int64_t k1) {
-                  cpu_fast::batch_norm_backward(
-                      data_or_null<float>(dx), data_or_null<float>(dw), data_or_null<float>(db),
-                      go.data<float>(), x.data<float>(), mean.data<float>(), invstd.data<float>(),
-                      data_or_null<float>(w), n, c, s, training, k0, k1);
-                }));
-          } else if (dev.is_cpu()) {
-            cpu::batch_norm_backward(
-                data_or_null<scalar_t>(dx), data_or_null<scalar_t>(dw), data_or_null<scalar_t>(db),
-                go.data<scalar_t>(), x.data<scalar_t>(), mean.data<scalar_t>(),
-                invstd.data<scalar_t>(), data_or_null<scalar_t>(w), n, c, s, training);
-          } else {
-            RTSEG_CUDA_ONLY("batch_norm", {
-              const Tensor ws = cuda_workspace(cuda::batch_norm_workspace_size(n, c, s), dev);
-              cuda::batch_norm_backward(data_or_null<scalar_t>(dx), data_or_null<scalar_t>(dw),
-                                        data_or_null<scalar_t>(db), go.data<scalar_t>(),
-                                        x.data<scalar_t>(), mean.data<scalar_t>(),
-                                        invstd.data<scalar_t>(), data_or_null<scalar_t>(w), n, c, s,
-                                        training, ws.data<double>(), cuda::stream_of(dev.index));
-            });
-          }
+        RTSEG_DISPATCH_KERNELS(x, "batch_norm", [&](const auto& exec) {
+          const Workspace ws(batch_norm_workspace_size(exec, n, c, s), DType::F64, dev);
+          batch_norm_backward(exec, data_or_null<scalar_t>(dx), data_or_null<scalar_t>(dw),
+                              data_or_null<scalar_t>(db), go.data<scalar_t>(), x.data<scalar_t>(),
+                              mean.data<scalar_t>(), invstd.data<scalar_t>(),
+                              data_or_null<scalar_t>(w), n, c, s, training, ws.as<double>());
         });
         return autograd::TensorList{dx, dw, db};
       });
@@ -210,16 +143,9 @@ Tensor dropout(const Tensor& x_in, double p, bool training, Generator& gen) {
   const double scale = p < 1.0 ? 1.0 / (1.0 - p) : 0.0;
 
   auto apply_mask = [numel, scale](const Tensor& out, const Tensor& in, const Tensor& mask) {
-    RTSEG_DISPATCH_FLOATING(in.dtype(), "dropout", [&] {
-      const scalar_t sc = static_cast<scalar_t>(scale);
-      if (in.device().is_cpu()) {
-        cpu::dropout_apply(out.data<scalar_t>(), in.data<scalar_t>(), mask.data<uint8_t>(), sc,
-                           numel);
-      } else {
-        RTSEG_CUDA_ONLY("dropout", cuda::dropout_apply(out.data<scalar_t>(), in.data<scalar_t>(),
-                                                       mask.data<uint8_t>(), sc, numel,
-                                                       cuda::stream_of(in.device().index)));
-      }
+    RTSEG_DISPATCH_KERNELS(in, "dropout", [&](const auto& exec) {
+      dropout_apply(exec, out.data<scalar_t>(), in.data<scalar_t>(), mask.data<uint8_t>(),
+                    static_cast<scalar_t>(scale), numel);
     });
   };
   const Tensor x = as_contiguous(x_in);

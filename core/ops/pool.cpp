@@ -1,8 +1,7 @@
 #include "core/ops/pool.h"
 
 #include "core/autograd.h"
-#include "core/backend.h"
-#include "core/dispatch.h"
+#include "core/kernel_dispatch.h"
 #include "core/op_checks.h"
 #include "kernels/cpu/pool.h"
 #include "kernels/cuda/pool.h"
@@ -55,20 +54,6 @@ Shape pooled_shape(const Tensor& x, int64_t out_h, int64_t out_w) {
   return {x.size(0), x.size(1), out_h, out_w};
 }
 
-// The planes [p0, p1) of a CPU pooling call: all at once on the reference backend, in parallel
-// chunks on the fast one (planes are independent, so the results are the same).
-void for_plane_ranges(const Tensor& x, int64_t planes,
-                      const std::function<void(int64_t, int64_t)>& body) {
-  const int64_t plane = x.dim() >= 2 ? x.numel() / std::max<int64_t>(1, planes) : 1;
-  for_cpu_ranges(backend_for(x.device(), x.dtype()), planes,
-                 std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, plane)), body);
-}
-
-Pool2dGeometry planes_of(Pool2dGeometry g, int64_t planes) {
-  g.planes = planes;
-  return g;
-}
-
 }  // namespace
 
 Tensor avg_pool2d(const Tensor& x_in, const Pool2dParams& p) {
@@ -77,17 +62,8 @@ Tensor avg_pool2d(const Tensor& x_in, const Pool2dParams& p) {
   const bool include_pad = p.count_include_pad;
   const Tensor x = as_contiguous(x_in);
   Tensor y = Tensor::empty(pooled_shape(x, g.out_h, g.out_w), x.dtype(), x.device());
-  RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    if (x.device().is_cpu()) {
-      for_plane_ranges(x, g.planes, [&](int64_t p0, int64_t p1) {
-        cpu::avg_pool2d_forward(y.data<scalar_t>() + p0 * g.out_h * g.out_w,
-                                x.data<scalar_t>() + p0 * g.in_h * g.in_w, planes_of(g, p1 - p0),
-                                include_pad);
-      });
-    } else {
-      RTSEG_CUDA_ONLY(op, cuda::avg_pool2d_forward(y.data<scalar_t>(), x.data<scalar_t>(), g,
-                                                   include_pad, cuda::stream_of(x.device().index)));
-    }
+  RTSEG_DISPATCH_KERNELS(x, op, [&](const auto& exec) {
+    avg_pool2d_forward(exec, y.data<scalar_t>(), x.data<scalar_t>(), g, include_pad);
   });
   const Shape in_shape = x.shape();
   autograd::record(
@@ -95,14 +71,8 @@ Tensor avg_pool2d(const Tensor& x_in, const Pool2dParams& p) {
       [g, include_pad, in_shape](const autograd::TensorList& grads, const std::vector<bool>&) {
         const Tensor go = as_contiguous(grads[0]);
         Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
-        RTSEG_DISPATCH_FLOATING(go.dtype(), "avg_pool2d", [&] {
-          if (go.device().is_cpu()) {
-            cpu::avg_pool2d_backward(gi.data<scalar_t>(), go.data<scalar_t>(), g, include_pad);
-          } else {
-            RTSEG_CUDA_ONLY("avg_pool2d", cuda::avg_pool2d_backward(
-                                              gi.data<scalar_t>(), go.data<scalar_t>(), g,
-                                              include_pad, cuda::stream_of(go.device().index)));
-          }
+        RTSEG_DISPATCH_KERNELS(go, "avg_pool2d", [&](const auto& exec) {
+          avg_pool2d_backward(exec, gi.data<scalar_t>(), go.data<scalar_t>(), g, include_pad);
         });
         return autograd::TensorList{gi};
       });
@@ -115,20 +85,12 @@ Tensor max_pool2d(const Tensor& x_in, const Pool2dParams& p) {
   const Tensor x = as_contiguous(x_in);
   const Shape out_shape = pooled_shape(x, g.out_h, g.out_w);
   Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
-  Tensor argmax = Tensor::empty(out_shape, DType::I64, x.device());
-  RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    if (x.device().is_cpu()) {
-      // argmax holds indices within each plane, so planes split freely.
-      for_plane_ranges(x, g.planes, [&](int64_t p0, int64_t p1) {
-        const int64_t out = p0 * g.out_h * g.out_w;
-        cpu::max_pool2d_forward(y.data<scalar_t>() + out, argmax.data<int64_t>() + out,
-                                x.data<scalar_t>() + p0 * g.in_h * g.in_w, planes_of(g, p1 - p0));
-      });
-    } else {
-      RTSEG_CUDA_ONLY(
-          op, cuda::max_pool2d_forward(y.data<scalar_t>(), argmax.data<int64_t>(),
-                                       x.data<scalar_t>(), g, cuda::stream_of(x.device().index)));
-    }
+  // Where the maxima are is kept only for a gradient.
+  const Tensor argmax =
+      autograd::should_record({x_in}) ? Tensor::empty(out_shape, DType::I64, x.device()) : Tensor();
+  RTSEG_DISPATCH_KERNELS(x, op, [&](const auto& exec) {
+    max_pool2d_forward(exec, y.data<scalar_t>(),
+                       argmax.defined() ? argmax.data<int64_t>() : nullptr, x.data<scalar_t>(), g);
   });
   const Shape in_shape = x.shape();
   autograd::record(
@@ -136,16 +98,9 @@ Tensor max_pool2d(const Tensor& x_in, const Pool2dParams& p) {
       [g, argmax, in_shape](const autograd::TensorList& grads, const std::vector<bool>&) {
         const Tensor go = as_contiguous(grads[0]);
         Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
-        RTSEG_DISPATCH_FLOATING(go.dtype(), "max_pool2d", [&] {
-          if (go.device().is_cpu()) {
-            cpu::scatter_to_argmax(gi.data<scalar_t>(), go.data<scalar_t>(), argmax.data<int64_t>(),
-                                   g.planes, g.in_h * g.in_w, g.out_h * g.out_w);
-          } else {
-            RTSEG_CUDA_ONLY("max_pool2d",
-                            cuda::max_pool2d_backward(gi.data<scalar_t>(), go.data<scalar_t>(),
-                                                      argmax.data<int64_t>(), g,
-                                                      cuda::stream_of(go.device().index)));
-          }
+        RTSEG_DISPATCH_KERNELS(go, "max_pool2d", [&](const auto& exec) {
+          max_pool2d_backward(exec, gi.data<scalar_t>(), go.data<scalar_t>(),
+                              argmax.data<int64_t>(), g);
         });
         return autograd::TensorList{gi};
       });
@@ -162,37 +117,21 @@ Tensor adaptive_avg_pool2d(const Tensor& x_in, int64_t out_h, int64_t out_w) {
               x_in.describe());
   const Tensor x = as_contiguous(x_in);
   Tensor y = Tensor::empty(pooled_shape(x, out_h, out_w), x.dtype(), x.device());
-  RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    if (x.device().is_cpu()) {
-      for_plane_ranges(x, planes, [&](int64_t p0, int64_t p1) {
-        cpu::adaptive_avg_pool2d_forward(y.data<scalar_t>() + p0 * out_h * out_w,
-                                         x.data<scalar_t>() + p0 * in_h * in_w, p1 - p0, in_h, in_w,
-                                         out_h, out_w);
-      });
-    } else {
-      RTSEG_CUDA_ONLY(op, cuda::adaptive_avg_pool2d_forward(y.data<scalar_t>(), x.data<scalar_t>(),
-                                                            planes, in_h, in_w, out_h, out_w,
-                                                            cuda::stream_of(x.device().index)));
-    }
+  RTSEG_DISPATCH_KERNELS(x, op, [&](const auto& exec) {
+    adaptive_avg_pool2d_forward(exec, y.data<scalar_t>(), x.data<scalar_t>(), planes, in_h, in_w,
+                                out_h, out_w);
   });
   const Shape in_shape = x.shape();
-  autograd::record(
-      op, {x_in}, {y}, [=](const autograd::TensorList& grads, const std::vector<bool>&) {
-        const Tensor go = as_contiguous(grads[0]);
-        Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
-        RTSEG_DISPATCH_FLOATING(go.dtype(), "adaptive_avg_pool2d", [&] {
-          if (go.device().is_cpu()) {
-            cpu::adaptive_avg_pool2d_backward(gi.data<scalar_t>(), go.data<scalar_t>(), planes,
-                                              in_h, in_w, out_h, out_w);
-          } else {
-            RTSEG_CUDA_ONLY("adaptive_avg_pool2d",
-                            cuda::adaptive_avg_pool2d_backward(
-                                gi.data<scalar_t>(), go.data<scalar_t>(), planes, in_h, in_w, out_h,
-                                out_w, cuda::stream_of(go.device().index)));
-          }
-        });
-        return autograd::TensorList{gi};
-      });
+  autograd::record(op, {x_in}, {y},
+                   [=](const autograd::TensorList& grads, const std::vector<bool>&) {
+                     const Tensor go = as_contiguous(grads[0]);
+                     Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
+                     RTSEG_DISPATCH_KERNELS(go, "adaptive_avg_pool2d", [&](const auto& exec) {
+                       adaptive_avg_pool2d_backward(exec, gi.data<scalar_t>(), go.data<scalar_t>(),
+                                                    planes, in_h, in_w, out_h, out_w);
+                     });
+                     return autograd::TensorList{gi};
+                   });
   return y;
 }
 
@@ -204,35 +143,24 @@ Tensor channel_max(const Tensor& x_in) {
   const Tensor x = as_contiguous(x_in);
   const Shape out_shape{n, 1, x.size(2), x.size(3)};
   Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
-  Tensor argmax = Tensor::empty(out_shape, DType::I64, x.device());
-  RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    if (x.device().is_cpu()) {
-      cpu::channel_max_forward(y.data<scalar_t>(), argmax.data<int64_t>(), x.data<scalar_t>(), n, c,
-                               s);
-    } else {
-      RTSEG_CUDA_ONLY(op, cuda::channel_max_forward(y.data<scalar_t>(), argmax.data<int64_t>(),
-                                                    x.data<scalar_t>(), n, c, s,
-                                                    cuda::stream_of(x.device().index)));
-    }
+  const Tensor argmax =
+      autograd::should_record({x_in}) ? Tensor::empty(out_shape, DType::I64, x.device()) : Tensor();
+  RTSEG_DISPATCH_KERNELS(x, op, [&](const auto& exec) {
+    channel_max_forward(exec, y.data<scalar_t>(),
+                        argmax.defined() ? argmax.data<int64_t>() : nullptr, x.data<scalar_t>(), n,
+                        c, s);
   });
   const Shape in_shape = x.shape();
-  autograd::record(
-      op, {x_in}, {y}, [=](const autograd::TensorList& grads, const std::vector<bool>&) {
-        const Tensor go = as_contiguous(grads[0]);
-        Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
-        RTSEG_DISPATCH_FLOATING(go.dtype(), "channel_max", [&] {
-          if (go.device().is_cpu()) {
-            cpu::scatter_to_argmax(gi.data<scalar_t>(), go.data<scalar_t>(), argmax.data<int64_t>(),
-                                   n, c * s, s);
-          } else {
-            RTSEG_CUDA_ONLY("channel_max",
-                            cuda::channel_max_backward(gi.data<scalar_t>(), go.data<scalar_t>(),
-                                                       argmax.data<int64_t>(), n, c, s,
-                                                       cuda::stream_of(go.device().index)));
-          }
-        });
-        return autograd::TensorList{gi};
-      });
+  autograd::record(op, {x_in}, {y},
+                   [=](const autograd::TensorList& grads, const std::vector<bool>&) {
+                     const Tensor go = as_contiguous(grads[0]);
+                     Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
+                     RTSEG_DISPATCH_KERNELS(go, "channel_max", [&](const auto& exec) {
+                       channel_max_backward(exec, gi.data<scalar_t>(), go.data<scalar_t>(),
+                                            argmax.data<int64_t>(), n, c, s);
+                     });
+                     return autograd::TensorList{gi};
+                   });
   return y;
 }
 
@@ -243,27 +171,16 @@ Tensor channel_mean(const Tensor& x_in) {
   const int64_t n = x_in.size(0), c = x_in.size(1), s = x_in.size(2) * x_in.size(3);
   const Tensor x = as_contiguous(x_in);
   Tensor y = Tensor::empty({n, 1, x.size(2), x.size(3)}, x.dtype(), x.device());
-  RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    if (x.device().is_cpu()) {
-      cpu::channel_mean_forward(y.data<scalar_t>(), x.data<scalar_t>(), n, c, s);
-    } else {
-      RTSEG_CUDA_ONLY(op, cuda::channel_mean_forward(y.data<scalar_t>(), x.data<scalar_t>(), n, c,
-                                                     s, cuda::stream_of(x.device().index)));
-    }
+  RTSEG_DISPATCH_KERNELS(x, op, [&](const auto& exec) {
+    channel_mean_forward(exec, y.data<scalar_t>(), x.data<scalar_t>(), n, c, s);
   });
   const Shape in_shape = x.shape();
   autograd::record(
       op, {x_in}, {y}, [=](const autograd::TensorList& grads, const std::vector<bool>&) {
         const Tensor go = as_contiguous(grads[0]);
         Tensor gi = Tensor::empty(in_shape, go.dtype(), go.device());
-        RTSEG_DISPATCH_FLOATING(go.dtype(), "channel_mean", [&] {
-          if (go.device().is_cpu()) {
-            cpu::channel_mean_backward(gi.data<scalar_t>(), go.data<scalar_t>(), n, c, s);
-          } else {
-            RTSEG_CUDA_ONLY("channel_mean",
-                            cuda::channel_mean_backward(gi.data<scalar_t>(), go.data<scalar_t>(), n,
-                                                        c, s, cuda::stream_of(go.device().index)));
-          }
+        RTSEG_DISPATCH_KERNELS(go, "channel_mean", [&](const auto& exec) {
+          channel_mean_backward(exec, gi.data<scalar_t>(), go.data<scalar_t>(), n, c, s);
         });
         return autograd::TensorList{gi};
       });

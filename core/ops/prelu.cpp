@@ -3,8 +3,7 @@
 #include "kernels/cpu/prelu.h"
 
 #include "core/autograd.h"
-#include "core/backend.h"
-#include "core/dispatch.h"
+#include "core/kernel_dispatch.h"
 #include "core/op_checks.h"
 #include "core/ops/activation.h"
 #include "kernels/cuda/prelu.h"
@@ -36,24 +35,9 @@ Tensor prelu(const Tensor& x_in, const Tensor& weight_in) {
   const Tensor x = as_contiguous(x_in);
   const Tensor w = as_contiguous(weight_in);
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    if (x.device().is_cpu()) {
-      // Rows of (image, channel) are independent: chunks of them in parallel on the fast backend.
-      const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, inner));
-      for_cpu_ranges(
-          backend_for(x.device(), x.dtype()), outer * c, grain, [&](int64_t r0, int64_t r1) {
-            for (int64_t r = r0; r < r1;) {  // runs of channels within one image
-              const int64_t k = r % c, run = std::min(r1 - r, c - k);
-              cpu::prelu_forward(y.data<scalar_t>() + r * inner, x.data<scalar_t>() + r * inner,
-                                 w.data<scalar_t>() + k, 1, run, inner);
-              r += run;
-            }
-          });
-    } else {
-      RTSEG_CUDA_ONLY(
-          op, cuda::prelu_forward(y.data<scalar_t>(), x.data<scalar_t>(), w.data<scalar_t>(), outer,
-                                  c, inner, cuda::stream_of(x.device().index)));
-    }
+  RTSEG_DISPATCH_KERNELS(x, op, [&](const auto& exec) {
+    prelu_forward(exec, y.data<scalar_t>(), x.data<scalar_t>(), w.data<scalar_t>(), outer, c,
+                  inner);
   });
   autograd::record(
       op, {x_in, weight_in}, {y},
@@ -62,22 +46,12 @@ Tensor prelu(const Tensor& x_in, const Tensor& weight_in) {
         Tensor dx, dw;
         if (need[0]) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
         if (need[1]) dw = Tensor::empty(w.shape(), w.dtype(), w.device());
-        RTSEG_DISPATCH_FLOATING(x.dtype(), "prelu", [&] {
-          scalar_t* dx_ptr = dx.defined() ? dx.data<scalar_t>() : nullptr;
-          scalar_t* dw_ptr = dw.defined() ? dw.data<scalar_t>() : nullptr;
-          if (x.device().is_cpu()) {
-            cpu::prelu_backward(dx_ptr, dw_ptr, go.data<scalar_t>(), x.data<scalar_t>(),
-                                w.data<scalar_t>(), outer, c, inner);
-          } else {
-            RTSEG_CUDA_ONLY("prelu", {
-              // Scratch for the slope gradient's partial sums, from the caching allocator.
-              const Tensor ws = Tensor::empty({cuda::prelu_workspace_size(outer, c, inner)},
-                                              DType::F64, x.device());
-              cuda::prelu_backward(dx_ptr, dw_ptr, go.data<scalar_t>(), x.data<scalar_t>(),
-                                   w.data<scalar_t>(), outer, c, inner, ws.data<double>(),
-                                   cuda::stream_of(x.device().index));
-            });
-          }
+        RTSEG_DISPATCH_KERNELS(x, "prelu", [&](const auto& exec) {
+          // Scratch for the slope gradient's partial sums (CUDA's).
+          const Workspace ws(prelu_workspace_size(exec, outer, c, inner), DType::F64, x.device());
+          prelu_backward(exec, dx.defined() ? dx.data<scalar_t>() : nullptr,
+                         dw.defined() ? dw.data<scalar_t>() : nullptr, go.data<scalar_t>(),
+                         x.data<scalar_t>(), w.data<scalar_t>(), outer, c, inner, ws.as<double>());
         });
         return autograd::TensorList{dx, dw};
       });

@@ -1,7 +1,7 @@
 #include "core/ops/softmax.h"
 
 #include "core/autograd.h"
-#include "core/dispatch.h"
+#include "core/kernel_dispatch.h"
 #include "core/op_checks.h"
 #include "kernels/cpu/softmax.h"
 #include "kernels/cuda/softmax.h"
@@ -29,13 +29,8 @@ Tensor softmax_impl(const char* op, const Tensor& x_in, int64_t dim, bool log_fo
   const cpu::SoftmaxGeometry g = softmax_geometry(op, x_in, dim);
   const Tensor x = as_contiguous(x_in);
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    if (x.device().is_cpu()) {
-      cpu::softmax_forward(y.data<scalar_t>(), x.data<scalar_t>(), g, log_form);
-    } else {
-      RTSEG_CUDA_ONLY(op, cuda::softmax_forward(y.data<scalar_t>(), x.data<scalar_t>(), g, log_form,
-                                                cuda::stream_of(x.device().index)));
-    }
+  RTSEG_DISPATCH_KERNELS(x, op, [&](const auto& exec) {
+    softmax_forward(exec, y.data<scalar_t>(), x.data<scalar_t>(), g, log_form);
   });
   const Tensor y_saved = y.detach();
   autograd::record(
@@ -43,16 +38,9 @@ Tensor softmax_impl(const char* op, const Tensor& x_in, int64_t dim, bool log_fo
       [op, g, y_saved, log_form](const autograd::TensorList& grads, const std::vector<bool>&) {
         const Tensor gy = as_contiguous(grads[0]);
         Tensor gx = Tensor::empty(y_saved.shape(), y_saved.dtype(), y_saved.device());
-        RTSEG_DISPATCH_FLOATING(y_saved.dtype(), op, [&] {
-          if (gy.device().is_cpu()) {
-            cpu::softmax_backward(gx.data<scalar_t>(), y_saved.data<scalar_t>(),
-                                  gy.data<scalar_t>(), g, log_form);
-          } else {
-            RTSEG_CUDA_ONLY(op,
-                            cuda::softmax_backward(gx.data<scalar_t>(), y_saved.data<scalar_t>(),
-                                                   gy.data<scalar_t>(), g, log_form,
-                                                   cuda::stream_of(gy.device().index)));
-          }
+        RTSEG_DISPATCH_KERNELS(gy, op, [&](const auto& exec) {
+          softmax_backward(exec, gx.data<scalar_t>(), y_saved.data<scalar_t>(), gy.data<scalar_t>(),
+                           g, log_form);
         });
         return autograd::TensorList{gx};
       });

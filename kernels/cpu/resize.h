@@ -4,7 +4,8 @@
 // sampled positions and weights agree with F.interpolate bit for bit where the rounding allows.
 // The per-element functions are host-device (RTSEG_HOST_DEVICE): the CUDA kernels
 // (kernels/cuda/resize.cu) run exactly this arithmetic, including the per-input-element gathers
-// at the end of this file that replace the scatter of the backward on the GPU.
+// at the end of this file that replace the scatter of the backward on the GPU. The entry points
+// have the signatures of their CUDA twins (kernels/cuda/resize.h) and overwrite their outputs.
 #pragma once
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/cpu/exec.h"
 #include "kernels/host_device.h"
 
 namespace rtseg::cpu {
@@ -109,44 +111,51 @@ RTSEG_HOST_DEVICE inline T bilinear_sample(const T* src, int64_t in_w, const Lin
 }
 
 template <typename T>
-void bilinear_forward(T* out, const T* in, const ResizeGeometry& g, bool align_corners) {
+void bilinear_forward(const Exec& exec, T* out, const T* in, const ResizeGeometry& g,
+                      bool align_corners) {
   const auto ty = linear_taps<T>(g.in_h, g.out_h, align_corners);
   const auto tx = linear_taps<T>(g.in_w, g.out_w, align_corners);
-  for (int64_t p = 0; p < g.planes; ++p) {
-    const T* src = in + p * g.in_h * g.in_w;
-    T* dst = out + p * g.out_h * g.out_w;
-    for (int64_t oy = 0; oy < g.out_h; ++oy) {
-      for (int64_t ox = 0; ox < g.out_w; ++ox) {
-        dst[oy * g.out_w + ox] =
-            bilinear_sample(src, g.in_w, ty[static_cast<size_t>(oy)], tx[static_cast<size_t>(ox)]);
+  exec.for_ranges(g.planes, grain_for(g.out_h * g.out_w), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const T* src = in + p * g.in_h * g.in_w;
+      T* dst = out + p * g.out_h * g.out_w;
+      for (int64_t oy = 0; oy < g.out_h; ++oy) {
+        for (int64_t ox = 0; ox < g.out_w; ++ox) {
+          dst[oy * g.out_w + ox] = bilinear_sample(src, g.in_w, ty[static_cast<size_t>(oy)],
+                                                   tx[static_cast<size_t>(ox)]);
+        }
       }
     }
-  }
+  });
 }
 
-// The transpose of the forward: every output gradient is scattered onto its four taps.
-// grad_in must be zeroed by the caller.
+// The transpose of the forward: every output gradient is scattered onto its four taps of the
+// (zeroed) input gradient.
 template <typename T>
-void bilinear_backward(T* grad_in, const T* grad_out, const ResizeGeometry& g, bool align_corners) {
+void bilinear_backward(const Exec& exec, T* grad_in, const T* grad_out, const ResizeGeometry& g,
+                       bool align_corners) {
   const auto ty = linear_taps<T>(g.in_h, g.out_h, align_corners);
   const auto tx = linear_taps<T>(g.in_w, g.out_w, align_corners);
-  for (int64_t p = 0; p < g.planes; ++p) {
-    T* gi = grad_in + p * g.in_h * g.in_w;
-    const T* go = grad_out + p * g.out_h * g.out_w;
-    for (int64_t oy = 0; oy < g.out_h; ++oy) {
-      const LinearTap<T>& y = ty[static_cast<size_t>(oy)];
-      T* r0 = gi + y.i0 * g.in_w;
-      T* r1 = gi + y.i1 * g.in_w;
-      for (int64_t ox = 0; ox < g.out_w; ++ox) {
-        const LinearTap<T>& x = tx[static_cast<size_t>(ox)];
-        const T v = go[oy * g.out_w + ox];
-        r0[x.i0] += y.l0 * x.l0 * v;
-        r0[x.i1] += y.l0 * x.l1 * v;
-        r1[x.i0] += y.l1 * x.l0 * v;
-        r1[x.i1] += y.l1 * x.l1 * v;
+  exec.for_ranges(g.planes, grain_for(g.out_h * g.out_w), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      T* gi = grad_in + p * g.in_h * g.in_w;
+      const T* go = grad_out + p * g.out_h * g.out_w;
+      for (int64_t i = 0; i < g.in_h * g.in_w; ++i) gi[i] = T(0);
+      for (int64_t oy = 0; oy < g.out_h; ++oy) {
+        const LinearTap<T>& y = ty[static_cast<size_t>(oy)];
+        T* r0 = gi + y.i0 * g.in_w;
+        T* r1 = gi + y.i1 * g.in_w;
+        for (int64_t ox = 0; ox < g.out_w; ++ox) {
+          const LinearTap<T>& x = tx[static_cast<size_t>(ox)];
+          const T v = go[oy * g.out_w + ox];
+          r0[x.i0] += y.l0 * x.l0 * v;
+          r0[x.i1] += y.l0 * x.l1 * v;
+          r1[x.i0] += y.l1 * x.l0 * v;
+          r1[x.i1] += y.l1 * x.l1 * v;
+        }
       }
     }
-  }
+  });
 }
 
 // PyTorch's mode='nearest' source index: floor(dst·in/out) with the scale in float, clamped to
@@ -172,34 +181,38 @@ inline std::vector<int64_t> nearest_taps(int64_t in, int64_t out) {
 }
 
 template <typename T>
-void nearest_forward(T* out, const T* in, const ResizeGeometry& g) {
+void nearest_forward(const Exec& exec, T* out, const T* in, const ResizeGeometry& g) {
   const auto ty = nearest_taps(g.in_h, g.out_h);
   const auto tx = nearest_taps(g.in_w, g.out_w);
-  for (int64_t p = 0; p < g.planes; ++p) {
-    const T* src = in + p * g.in_h * g.in_w;
-    T* dst = out + p * g.out_h * g.out_w;
-    for (int64_t oy = 0; oy < g.out_h; ++oy) {
-      const T* row = src + ty[static_cast<size_t>(oy)] * g.in_w;
-      for (int64_t ox = 0; ox < g.out_w; ++ox)
-        dst[oy * g.out_w + ox] = row[tx[static_cast<size_t>(ox)]];
+  exec.for_ranges(g.planes, grain_for(g.out_h * g.out_w), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const T* src = in + p * g.in_h * g.in_w;
+      T* dst = out + p * g.out_h * g.out_w;
+      for (int64_t oy = 0; oy < g.out_h; ++oy) {
+        const T* row = src + ty[static_cast<size_t>(oy)] * g.in_w;
+        for (int64_t ox = 0; ox < g.out_w; ++ox)
+          dst[oy * g.out_w + ox] = row[tx[static_cast<size_t>(ox)]];
+      }
     }
-  }
+  });
 }
 
-// grad_in must be zeroed by the caller.
 template <typename T>
-void nearest_backward(T* grad_in, const T* grad_out, const ResizeGeometry& g) {
+void nearest_backward(const Exec& exec, T* grad_in, const T* grad_out, const ResizeGeometry& g) {
   const auto ty = nearest_taps(g.in_h, g.out_h);
   const auto tx = nearest_taps(g.in_w, g.out_w);
-  for (int64_t p = 0; p < g.planes; ++p) {
-    T* gi = grad_in + p * g.in_h * g.in_w;
-    const T* go = grad_out + p * g.out_h * g.out_w;
-    for (int64_t oy = 0; oy < g.out_h; ++oy) {
-      T* row = gi + ty[static_cast<size_t>(oy)] * g.in_w;
-      for (int64_t ox = 0; ox < g.out_w; ++ox)
-        row[tx[static_cast<size_t>(ox)]] += go[oy * g.out_w + ox];
+  exec.for_ranges(g.planes, grain_for(g.out_h * g.out_w), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      T* gi = grad_in + p * g.in_h * g.in_w;
+      const T* go = grad_out + p * g.out_h * g.out_w;
+      for (int64_t i = 0; i < g.in_h * g.in_w; ++i) gi[i] = T(0);
+      for (int64_t oy = 0; oy < g.out_h; ++oy) {
+        T* row = gi + ty[static_cast<size_t>(oy)] * g.in_w;
+        for (int64_t ox = 0; ox < g.out_w; ++ox)
+          row[tx[static_cast<size_t>(ox)]] += go[oy * g.out_w + ox];
+      }
     }
-  }
+  });
 }
 
 // ---- The backward passes seen from one input element: what the CUDA kernels run (a thread per

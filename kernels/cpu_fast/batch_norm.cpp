@@ -22,8 +22,8 @@ template <typename F>
 }  // namespace
 
 RTSEG_CPU_CLONES
-void batch_norm_stats(float* mean, float* var, const float* x, int64_t n, int64_t c, int64_t s,
-                      int64_t k0, int64_t k1) {
+void batch_norm_stats_channels(float* mean, float* var, const float* x, int64_t n, int64_t c,
+                               int64_t s, int64_t k0, int64_t k1) {
   const double count = static_cast<double>(n * s);
   for (int64_t k = k0; k < k1; ++k) {
     // Σ(x − pivot) with the channel's first value as the pivot: float chunks of values near 0
@@ -50,9 +50,10 @@ void batch_norm_stats(float* mean, float* var, const float* x, int64_t n, int64_
 }
 
 RTSEG_CPU_CLONES
-void batch_norm_forward(float* y, float* invstd, const float* x, const float* mean,
-                        const float* var, const float* weight, const float* bias, int64_t n,
-                        int64_t c, int64_t s, double eps, int64_t k0, int64_t k1) {
+void batch_norm_forward_channels(float* y, float* invstd, const float* x, const float* mean,
+                                 const float* var, const float* weight, const float* bias,
+                                 int64_t n, int64_t c, int64_t s, double eps, int64_t k0,
+                                 int64_t k1) {
   for (int64_t k = k0; k < k1; ++k) {
     invstd[k] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var[k]) + eps));
     // (x − mean)·scale + shift, the subtraction first: exact for nearby values, where
@@ -68,9 +69,10 @@ void batch_norm_forward(float* y, float* invstd, const float* x, const float* me
 }
 
 RTSEG_CPU_CLONES
-void batch_norm_backward(float* dx, float* dweight, float* dbias, const float* grad, const float* x,
-                         const float* mean, const float* invstd, const float* weight, int64_t n,
-                         int64_t c, int64_t s, bool batch_stats, int64_t k0, int64_t k1) {
+void batch_norm_backward_channels(float* dx, float* dweight, float* dbias, const float* grad,
+                                  const float* x, const float* mean, const float* invstd,
+                                  const float* weight, int64_t n, int64_t c, int64_t s,
+                                  bool batch_stats, int64_t k0, int64_t k1) {
   const double count = static_cast<double>(n * s);
   for (int64_t k = k0; k < k1; ++k) {
     const double m = mean[k], is = invstd[k];

@@ -147,87 +147,89 @@ __global__ void grad_input_kernel(T* dx, const T* grad, const T* x, const T* mea
 
 }  // namespace
 
-int64_t batch_norm_workspace_size(int64_t n, int64_t c, int64_t s) {
+int64_t batch_norm_workspace_size(const Exec&, int64_t n, int64_t c, int64_t s) {
   return c * plan_channel_reduce(n, c, s).parts * 2 + 2 * c;
 }
 
 template <typename T>
-void batch_norm_stats(T* mean, T* var, const T* x, int64_t n, int64_t c, int64_t s,
-                      double* workspace, Stream stream) {
+void batch_norm_stats(const Exec& exec, T* mean, T* var, const T* x, int64_t n, int64_t c,
+                      int64_t s, double* workspace) {
   if (c == 0) return;
   const Workspace ws = split_workspace(workspace, n, c, s);
   const double count = static_cast<double>(n * s);
   const dim3 grid = channel_reduce_grid(ws.plan, c);
-  RTSEG_LAUNCH(grid, kThreads, 0, stream, channel_partial_sums_kernel<1>)
+  RTSEG_LAUNCH(grid, kThreads, 0, exec.stream, channel_partial_sums_kernel<1>)
   (ws.partial, n, c, s, ws.plan, SumOfX<T>{x});
   check_launch("batch_norm statistics (mean)");
-  RTSEG_LAUNCH(blocks_for(c), kThreads, 0, stream, mean_kernel)
+  RTSEG_LAUNCH(blocks_for(c), kThreads, 0, exec.stream, mean_kernel)
   (mean, ws.channel, ws.partial, c, ws.plan.parts, count);
   check_launch("batch_norm statistics (mean)");
-  RTSEG_LAUNCH(grid, kThreads, 0, stream, channel_partial_sums_kernel<1>)
+  RTSEG_LAUNCH(grid, kThreads, 0, exec.stream, channel_partial_sums_kernel<1>)
   (ws.partial, n, c, s, ws.plan, SumOfCenteredSquares<T>{x, ws.channel});
   check_launch("batch_norm statistics (variance)");
-  RTSEG_LAUNCH(blocks_for(c), kThreads, 0, stream, var_kernel)
+  RTSEG_LAUNCH(blocks_for(c), kThreads, 0, exec.stream, var_kernel)
   (var, ws.partial, c, ws.plan.parts, count);
   check_launch("batch_norm statistics (variance)");
 }
 
 template <typename T>
-void batch_norm_update_running(T* running_mean, T* running_var, const T* mean, const T* var,
-                               int64_t c, int64_t count, double momentum, Stream stream) {
+void batch_norm_update_running(const Exec& exec, T* running_mean, T* running_var, const T* mean,
+                               const T* var, int64_t c, int64_t count, double momentum) {
   if (c == 0) return;
   const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
-  RTSEG_LAUNCH(blocks_for(c), kThreads, 0, stream, update_running_kernel)
+  RTSEG_LAUNCH(blocks_for(c), kThreads, 0, exec.stream, update_running_kernel)
   (running_mean, running_var, mean, var, c, momentum, unbias);
   check_launch("batch_norm running statistics");
 }
 
 template <typename T>
-void batch_norm_forward(T* y, T* invstd, const T* x, const T* mean, const T* var, const T* weight,
-                        const T* bias, int64_t n, int64_t c, int64_t s, double eps, Stream stream) {
+void batch_norm_forward(const Exec& exec, T* y, T* invstd, const T* x, const T* mean, const T* var,
+                        const T* weight, const T* bias, int64_t n, int64_t c, int64_t s,
+                        double eps) {
   if (c == 0) return;
-  RTSEG_LAUNCH(blocks_for(c), kThreads, 0, stream, invstd_kernel)(invstd, var, c, eps);
+  RTSEG_LAUNCH(blocks_for(c), kThreads, 0, exec.stream, invstd_kernel)(invstd, var, c, eps);
   check_launch("batch_norm");
   const int64_t planes = n * c;
   if (planes * s == 0) return;
-  RTSEG_LAUNCH(plane_grid(planes, s), kThreads, 0, stream, normalize_kernel)
+  RTSEG_LAUNCH(plane_grid(planes, s), kThreads, 0, exec.stream, normalize_kernel)
   (y, x, mean, invstd, weight, bias, c, s, planes);
   check_launch("batch_norm");
 }
 
 template <typename T>
-void batch_norm_backward(T* dx, T* dweight, T* dbias, const T* grad, const T* x, const T* mean,
-                         const T* invstd, const T* weight, int64_t n, int64_t c, int64_t s,
-                         bool batch_stats, double* workspace, Stream stream) {
+void batch_norm_backward(const Exec& exec, T* dx, T* dweight, T* dbias, const T* grad, const T* x,
+                         const T* mean, const T* invstd, const T* weight, int64_t n, int64_t c,
+                         int64_t s, bool batch_stats, double* workspace) {
   if (c == 0) return;
   const Workspace ws = split_workspace(workspace, n, c, s);
   const double count = static_cast<double>(n * s);
   const bool need_sums = dweight || dbias || (dx && batch_stats);
   if (need_sums) {
-    RTSEG_LAUNCH(channel_reduce_grid(ws.plan, c), kThreads, 0, stream,
+    RTSEG_LAUNCH(channel_reduce_grid(ws.plan, c), kThreads, 0, exec.stream,
                  channel_partial_sums_kernel<2>)
     (ws.partial, n, c, s, ws.plan, GradSums<T>{grad, x, mean, invstd});
     check_launch("batch_norm backward");
-    RTSEG_LAUNCH(blocks_for(c), kThreads, 0, stream, grad_sums_kernel)
+    RTSEG_LAUNCH(blocks_for(c), kThreads, 0, exec.stream, grad_sums_kernel)
     (dweight, dbias, ws.channel, ws.partial, c, ws.plan.parts);
     check_launch("batch_norm backward");
   }
   const int64_t planes = n * c;
   if (!dx || planes * s == 0) return;
-  RTSEG_LAUNCH(plane_grid(planes, s), kThreads, 0, stream, grad_input_kernel)
+  RTSEG_LAUNCH(plane_grid(planes, s), kThreads, 0, exec.stream, grad_input_kernel)
   (dx, grad, x, mean, invstd, weight, ws.channel, c, s, planes, count, batch_stats);
   check_launch("batch_norm backward");
 }
 
 #define RTSEG_INSTANTIATE_BATCH_NORM(T)                                                            \
-  template void batch_norm_stats<T>(T*, T*, const T*, int64_t, int64_t, int64_t, double*, Stream); \
-  template void batch_norm_update_running<T>(T*, T*, const T*, const T*, int64_t, int64_t, double, \
-                                             Stream);                                              \
-  template void batch_norm_forward<T>(T*, T*, const T*, const T*, const T*, const T*, const T*,    \
-                                      int64_t, int64_t, int64_t, double, Stream);                  \
-  template void batch_norm_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*,         \
-                                       const T*, int64_t, int64_t, int64_t, bool, double*,         \
-                                       Stream);
+  template void batch_norm_stats<T>(const Exec&, T*, T*, const T*, int64_t, int64_t, int64_t,      \
+                                    double*);                                                      \
+  template void batch_norm_update_running<T>(const Exec&, T*, T*, const T*, const T*, int64_t,     \
+                                             int64_t, double);                                     \
+  template void batch_norm_forward<T>(const Exec&, T*, T*, const T*, const T*, const T*, const T*, \
+                                      const T*, int64_t, int64_t, int64_t, double);                \
+  template void batch_norm_backward<T>(const Exec&, T*, T*, T*, const T*, const T*, const T*,      \
+                                       const T*, const T*, int64_t, int64_t, int64_t, bool,        \
+                                       double*);
 RTSEG_INSTANTIATE_BATCH_NORM(float)
 RTSEG_INSTANTIATE_BATCH_NORM(double)
 

@@ -1,10 +1,10 @@
 // CUDA entry point of dropout: applies a keep-mask that the op draws on the host (see
-// core/ops/norm.cpp for why). Pointers are device pointers; asynchronous on `stream`.
+// core/ops/norm.cpp for why). Pointers are device pointers; asynchronous on the stream of `exec`.
 #pragma once
 
 #include <cstdint>
 
-#include "kernels/cuda/runtime/stream.h"
+#include "kernels/cuda/exec.h"
 
 namespace rtseg::cuda {
 
@@ -12,6 +12,6 @@ namespace rtseg::cuda {
 // backward (in = the output gradient) alike. The product is taken even for dropped elements, as
 // the CPU reference's multiplication by its 0-or-scale mask, so inf/NaN behave the same.
 template <typename T>
-void dropout_apply(T* out, const T* in, const uint8_t* keep, T scale, int64_t n, Stream stream);
+void dropout_apply(const Exec& exec, T* out, const T* in, const uint8_t* keep, T scale, int64_t n);
 
 }  // namespace rtseg::cuda

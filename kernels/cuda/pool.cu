@@ -48,7 +48,7 @@ __global__ void max_pool2d_forward_kernel(T* out, int64_t* argmax, const T* x, P
     const pool::MaxAt<T> best =
         pool::max_pool_output(x + at.plane * g.in_h * g.in_w, g, at.row, at.col);
     out[o] = best.value;
-    argmax[o] = best.at;
+    if (argmax != nullptr) argmax[o] = best.at;
   }
 }
 
@@ -111,7 +111,7 @@ __global__ void channel_max_forward_kernel(T* out, int64_t* argmax, const T* x, 
     const int64_t b = o / s;
     const pool::MaxAt<T> best = pool::channel_max_at(x + b * c * s, c, s, o - b * s);
     out[o] = best.value;
-    argmax[o] = best.at;
+    if (argmax != nullptr) argmax[o] = best.at;
   }
 }
 
@@ -152,48 +152,48 @@ constexpr int64_t kBlockPerOutputArea = 256;
 }  // namespace
 
 template <typename T>
-void avg_pool2d_forward(T* out, const T* x, const Pool2dGeometry& g, bool count_include_pad,
-                        Stream stream) {
+void avg_pool2d_forward(const Exec& exec, T* out, const T* x, const Pool2dGeometry& g,
+                        bool count_include_pad) {
   const int64_t total = g.planes * g.out_h * g.out_w;
   if (total == 0) return;
-  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, avg_pool2d_forward_kernel)
+  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, exec.stream, avg_pool2d_forward_kernel)
   (out, x, g, count_include_pad, total);
   check_launch("avg_pool2d");
 }
 
 template <typename T>
-void avg_pool2d_backward(T* grad_in, const T* grad_out, const Pool2dGeometry& g,
-                         bool count_include_pad, Stream stream) {
+void avg_pool2d_backward(const Exec& exec, T* grad_in, const T* grad_out, const Pool2dGeometry& g,
+                         bool count_include_pad) {
   const int64_t total = g.planes * g.in_h * g.in_w;
   if (total == 0) return;
-  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, avg_pool2d_backward_kernel)
+  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, exec.stream, avg_pool2d_backward_kernel)
   (grad_in, grad_out, g, count_include_pad, total);
   check_launch("avg_pool2d backward");
 }
 
 template <typename T>
-void max_pool2d_forward(T* out, int64_t* argmax, const T* x, const Pool2dGeometry& g,
-                        Stream stream) {
+void max_pool2d_forward(const Exec& exec, T* out, int64_t* argmax, const T* x,
+                        const Pool2dGeometry& g) {
   const int64_t total = g.planes * g.out_h * g.out_w;
   if (total == 0) return;
-  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, max_pool2d_forward_kernel)
+  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, exec.stream, max_pool2d_forward_kernel)
   (out, argmax, x, g, total);
   check_launch("max_pool2d");
 }
 
 template <typename T>
-void max_pool2d_backward(T* grad_in, const T* grad_out, const int64_t* argmax,
-                         const Pool2dGeometry& g, Stream stream) {
+void max_pool2d_backward(const Exec& exec, T* grad_in, const T* grad_out, const int64_t* argmax,
+                         const Pool2dGeometry& g) {
   const int64_t total = g.planes * g.in_h * g.in_w;
   if (total == 0) return;
-  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, max_pool2d_backward_kernel)
+  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, exec.stream, max_pool2d_backward_kernel)
   (grad_in, grad_out, argmax, g, total);
   check_launch("max_pool2d backward");
 }
 
 template <typename T>
-void adaptive_avg_pool2d_forward(T* out, const T* x, int64_t planes, int64_t in_h, int64_t in_w,
-                                 int64_t out_h, int64_t out_w, Stream stream) {
+void adaptive_avg_pool2d_forward(const Exec& exec, T* out, const T* x, int64_t planes, int64_t in_h,
+                                 int64_t in_w, int64_t out_h, int64_t out_w) {
   const pool::AdaptiveGeometry g{planes, in_h, in_w, out_h, out_w};
   const int64_t total = planes * out_h * out_w;
   if (total == 0) return;
@@ -201,79 +201,81 @@ void adaptive_avg_pool2d_forward(T* out, const T* x, int64_t planes, int64_t in_
   const int64_t max_area = ((in_h + out_h - 1) / out_h + 1) * ((in_w + out_w - 1) / out_w + 1);
   if (max_area >= kBlockPerOutputArea) {
     const int blocks = static_cast<int>(std::min<int64_t>(total, 1 << 20));
-    RTSEG_LAUNCH(blocks, kThreads, 0, stream, adaptive_avg_forward_block_kernel)(out, x, g, total);
+    RTSEG_LAUNCH(blocks, kThreads, 0, exec.stream, adaptive_avg_forward_block_kernel)
+    (out, x, g, total);
   } else {
-    RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, adaptive_avg_forward_kernel)
+    RTSEG_LAUNCH(blocks_for(total), kThreads, 0, exec.stream, adaptive_avg_forward_kernel)
     (out, x, g, total);
   }
   check_launch("adaptive_avg_pool2d");
 }
 
 template <typename T>
-void adaptive_avg_pool2d_backward(T* grad_in, const T* grad_out, int64_t planes, int64_t in_h,
-                                  int64_t in_w, int64_t out_h, int64_t out_w, Stream stream) {
+void adaptive_avg_pool2d_backward(const Exec& exec, T* grad_in, const T* grad_out, int64_t planes,
+                                  int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w) {
   const pool::AdaptiveGeometry g{planes, in_h, in_w, out_h, out_w};
   const int64_t total = planes * in_h * in_w;
   if (total == 0) return;
-  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, adaptive_avg_backward_kernel)
+  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, exec.stream, adaptive_avg_backward_kernel)
   (grad_in, grad_out, g, total);
   check_launch("adaptive_avg_pool2d backward");
 }
 
 template <typename T>
-void channel_max_forward(T* out, int64_t* argmax, const T* x, int64_t n, int64_t c, int64_t s,
-                         Stream stream) {
+void channel_max_forward(const Exec& exec, T* out, int64_t* argmax, const T* x, int64_t n,
+                         int64_t c, int64_t s) {
   const int64_t total = n * s;
   if (total == 0) return;
-  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, channel_max_forward_kernel)
+  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, exec.stream, channel_max_forward_kernel)
   (out, argmax, x, c, s, total);
   check_launch("channel_max");
 }
 
 template <typename T>
-void channel_max_backward(T* grad_in, const T* grad_out, const int64_t* argmax, int64_t n,
-                          int64_t c, int64_t s, Stream stream) {
+void channel_max_backward(const Exec& exec, T* grad_in, const T* grad_out, const int64_t* argmax,
+                          int64_t n, int64_t c, int64_t s) {
   const int64_t total = n * c * s;
   if (total == 0) return;
-  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, channel_max_backward_kernel)
+  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, exec.stream, channel_max_backward_kernel)
   (grad_in, grad_out, argmax, c, s, total);
   check_launch("channel_max backward");
 }
 
 template <typename T>
-void channel_mean_forward(T* out, const T* x, int64_t n, int64_t c, int64_t s, Stream stream) {
+void channel_mean_forward(const Exec& exec, T* out, const T* x, int64_t n, int64_t c, int64_t s) {
   const int64_t total = n * s;
   if (total == 0) return;
-  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, channel_mean_forward_kernel)
+  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, exec.stream, channel_mean_forward_kernel)
   (out, x, c, s, total);
   check_launch("channel_mean");
 }
 
 template <typename T>
-void channel_mean_backward(T* grad_in, const T* grad_out, int64_t n, int64_t c, int64_t s,
-                           Stream stream) {
+void channel_mean_backward(const Exec& exec, T* grad_in, const T* grad_out, int64_t n, int64_t c,
+                           int64_t s) {
   const int64_t total = n * c * s;
   if (total == 0) return;
-  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, stream, channel_mean_backward_kernel)
+  RTSEG_LAUNCH(blocks_for(total), kThreads, 0, exec.stream, channel_mean_backward_kernel)
   (grad_in, grad_out, c, s, total);
   check_launch("channel_mean backward");
 }
 
 #define RTSEG_INSTANTIATE_POOL(T)                                                                  \
-  template void avg_pool2d_forward<T>(T*, const T*, const Pool2dGeometry&, bool, Stream);          \
-  template void avg_pool2d_backward<T>(T*, const T*, const Pool2dGeometry&, bool, Stream);         \
-  template void max_pool2d_forward<T>(T*, int64_t*, const T*, const Pool2dGeometry&, Stream);      \
-  template void max_pool2d_backward<T>(T*, const T*, const int64_t*, const Pool2dGeometry&,        \
-                                       Stream);                                                    \
-  template void adaptive_avg_pool2d_forward<T>(T*, const T*, int64_t, int64_t, int64_t, int64_t,   \
-                                               int64_t, Stream);                                   \
-  template void adaptive_avg_pool2d_backward<T>(T*, const T*, int64_t, int64_t, int64_t, int64_t,  \
-                                                int64_t, Stream);                                  \
-  template void channel_max_forward<T>(T*, int64_t*, const T*, int64_t, int64_t, int64_t, Stream); \
-  template void channel_max_backward<T>(T*, const T*, const int64_t*, int64_t, int64_t, int64_t,   \
-                                        Stream);                                                   \
-  template void channel_mean_forward<T>(T*, const T*, int64_t, int64_t, int64_t, Stream);          \
-  template void channel_mean_backward<T>(T*, const T*, int64_t, int64_t, int64_t, Stream);
+  template void avg_pool2d_forward<T>(const Exec&, T*, const T*, const Pool2dGeometry&, bool);     \
+  template void avg_pool2d_backward<T>(const Exec&, T*, const T*, const Pool2dGeometry&, bool);    \
+  template void max_pool2d_forward<T>(const Exec&, T*, int64_t*, const T*, const Pool2dGeometry&); \
+  template void max_pool2d_backward<T>(const Exec&, T*, const T*, const int64_t*,                  \
+                                       const Pool2dGeometry&);                                     \
+  template void adaptive_avg_pool2d_forward<T>(const Exec&, T*, const T*, int64_t, int64_t,        \
+                                               int64_t, int64_t, int64_t);                         \
+  template void adaptive_avg_pool2d_backward<T>(const Exec&, T*, const T*, int64_t, int64_t,       \
+                                                int64_t, int64_t, int64_t);                        \
+  template void channel_max_forward<T>(const Exec&, T*, int64_t*, const T*, int64_t, int64_t,      \
+                                       int64_t);                                                   \
+  template void channel_max_backward<T>(const Exec&, T*, const T*, const int64_t*, int64_t,        \
+                                        int64_t, int64_t);                                         \
+  template void channel_mean_forward<T>(const Exec&, T*, const T*, int64_t, int64_t, int64_t);     \
+  template void channel_mean_backward<T>(const Exec&, T*, const T*, int64_t, int64_t, int64_t);
 RTSEG_INSTANTIATE_POOL(float)
 RTSEG_INSTANTIATE_POOL(double)
 

@@ -55,43 +55,44 @@ __global__ void slope_grad_kernel(T* dweight, const double* partial, int64_t c, 
 }  // namespace
 
 template <typename T>
-void prelu_forward(T* y, const T* x, const T* weight, int64_t outer, int64_t c, int64_t inner,
-                   Stream stream) {
+void prelu_forward(const Exec& exec, T* y, const T* x, const T* weight, int64_t outer, int64_t c,
+                   int64_t inner) {
   const int64_t planes = outer * c;
   if (planes * inner == 0) return;
-  RTSEG_LAUNCH(plane_grid(planes, inner), kThreads, 0, stream, prelu_forward_kernel)
+  RTSEG_LAUNCH(plane_grid(planes, inner), kThreads, 0, exec.stream, prelu_forward_kernel)
   (y, x, weight, c, inner, planes);
   check_launch("prelu");
 }
 
-int64_t prelu_workspace_size(int64_t outer, int64_t c, int64_t inner) {
+int64_t prelu_workspace_size(const Exec&, int64_t outer, int64_t c, int64_t inner) {
   return c * plan_channel_reduce(outer, c, inner).parts;
 }
 
 template <typename T>
-void prelu_backward(T* dx, T* dweight, const T* grad, const T* x, const T* weight, int64_t outer,
-                    int64_t c, int64_t inner, double* workspace, Stream stream) {
+void prelu_backward(const Exec& exec, T* dx, T* dweight, const T* grad, const T* x, const T* weight,
+                    int64_t outer, int64_t c, int64_t inner, double* workspace) {
   const int64_t planes = outer * c;
   if (dx && planes * inner > 0) {
-    RTSEG_LAUNCH(plane_grid(planes, inner), kThreads, 0, stream, prelu_grad_input_kernel)
+    RTSEG_LAUNCH(plane_grid(planes, inner), kThreads, 0, exec.stream, prelu_grad_input_kernel)
     (dx, grad, x, weight, c, inner, planes);
     check_launch("prelu backward");
   }
   if (dweight && c > 0) {
     const ChannelReducePlan plan = plan_channel_reduce(outer, c, inner);
-    RTSEG_LAUNCH(channel_reduce_grid(plan, c), kThreads, 0, stream, channel_partial_sums_kernel<1>)
+    RTSEG_LAUNCH(channel_reduce_grid(plan, c), kThreads, 0, exec.stream,
+                 channel_partial_sums_kernel<1>)
     (workspace, outer, c, inner, plan, SlopeGradTerm<T>{grad, x});
     check_launch("prelu backward (slope)");
-    RTSEG_LAUNCH(blocks_for(c), kThreads, 0, stream, slope_grad_kernel)
+    RTSEG_LAUNCH(blocks_for(c), kThreads, 0, exec.stream, slope_grad_kernel)
     (dweight, workspace, c, plan.parts);
     check_launch("prelu backward (slope)");
   }
 }
 
-#define RTSEG_INSTANTIATE_PRELU(T)                                                                 \
-  template void prelu_forward<T>(T*, const T*, const T*, int64_t, int64_t, int64_t, Stream);       \
-  template void prelu_backward<T>(T*, T*, const T*, const T*, const T*, int64_t, int64_t, int64_t, \
-                                  double*, Stream);
+#define RTSEG_INSTANTIATE_PRELU(T)                                                                \
+  template void prelu_forward<T>(const Exec&, T*, const T*, const T*, int64_t, int64_t, int64_t); \
+  template void prelu_backward<T>(const Exec&, T*, T*, const T*, const T*, const T*, int64_t,     \
+                                  int64_t, int64_t, double*);
 RTSEG_INSTANTIATE_PRELU(float)
 RTSEG_INSTANTIATE_PRELU(double)
 

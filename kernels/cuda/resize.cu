@@ -90,50 +90,51 @@ bool empty(const cpu::ResizeGeometry& g) {
 }  // namespace
 
 template <typename T>
-void bilinear_forward(T* out, const T* in, const cpu::ResizeGeometry& g, bool align_corners,
-                      Stream stream) {
+void bilinear_forward(const Exec& exec, T* out, const T* in, const cpu::ResizeGeometry& g,
+                      bool align_corners) {
   if (empty(g)) return;
   const RowGrid r = row_grid(g.planes * g.out_h, g.out_w);
-  RTSEG_LAUNCH(r.grid, r.block, 0, stream, bilinear_forward_kernel)
+  RTSEG_LAUNCH(r.grid, r.block, 0, exec.stream, bilinear_forward_kernel)
   (out, in, g, cpu::linear_scale<T>(g.in_h, g.out_h, align_corners),
    cpu::linear_scale<T>(g.in_w, g.out_w, align_corners), align_corners);
   check_launch("interpolate_bilinear");
 }
 
 template <typename T>
-void bilinear_backward(T* grad_in, const T* grad_out, const cpu::ResizeGeometry& g,
-                       bool align_corners, Stream stream) {
+void bilinear_backward(const Exec& exec, T* grad_in, const T* grad_out,
+                       const cpu::ResizeGeometry& g, bool align_corners) {
   if (empty(g)) return;
   const RowGrid r = row_grid(g.planes * g.in_h, g.in_w);
-  RTSEG_LAUNCH(r.grid, r.block, 0, stream, bilinear_backward_kernel)
+  RTSEG_LAUNCH(r.grid, r.block, 0, exec.stream, bilinear_backward_kernel)
   (grad_in, grad_out, g, cpu::linear_scale<T>(g.in_h, g.out_h, align_corners),
    cpu::linear_scale<T>(g.in_w, g.out_w, align_corners), align_corners);
   check_launch("interpolate_bilinear backward");
 }
 
 template <typename T>
-void nearest_forward(T* out, const T* in, const cpu::ResizeGeometry& g, Stream stream) {
+void nearest_forward(const Exec& exec, T* out, const T* in, const cpu::ResizeGeometry& g) {
   if (empty(g)) return;
   const RowGrid r = row_grid(g.planes * g.out_h, g.out_w);
-  RTSEG_LAUNCH(r.grid, r.block, 0, stream, nearest_forward_kernel)
+  RTSEG_LAUNCH(r.grid, r.block, 0, exec.stream, nearest_forward_kernel)
   (out, in, g, cpu::nearest_scale(g.in_h, g.out_h), cpu::nearest_scale(g.in_w, g.out_w));
   check_launch("interpolate_nearest");
 }
 
 template <typename T>
-void nearest_backward(T* grad_in, const T* grad_out, const cpu::ResizeGeometry& g, Stream stream) {
+void nearest_backward(const Exec& exec, T* grad_in, const T* grad_out,
+                      const cpu::ResizeGeometry& g) {
   if (empty(g)) return;
   const RowGrid r = row_grid(g.planes * g.in_h, g.in_w);
-  RTSEG_LAUNCH(r.grid, r.block, 0, stream, nearest_backward_kernel)
+  RTSEG_LAUNCH(r.grid, r.block, 0, exec.stream, nearest_backward_kernel)
   (grad_in, grad_out, g, cpu::nearest_scale(g.in_h, g.out_h), cpu::nearest_scale(g.in_w, g.out_w));
   check_launch("interpolate_nearest backward");
 }
 
-#define RTSEG_INSTANTIATE_RESIZE(T)                                                           \
-  template void bilinear_forward<T>(T*, const T*, const cpu::ResizeGeometry&, bool, Stream);  \
-  template void bilinear_backward<T>(T*, const T*, const cpu::ResizeGeometry&, bool, Stream); \
-  template void nearest_forward<T>(T*, const T*, const cpu::ResizeGeometry&, Stream);         \
-  template void nearest_backward<T>(T*, const T*, const cpu::ResizeGeometry&, Stream);
+#define RTSEG_INSTANTIATE_RESIZE(T)                                                                \
+  template void bilinear_forward<T>(const Exec&, T*, const T*, const cpu::ResizeGeometry&, bool);  \
+  template void bilinear_backward<T>(const Exec&, T*, const T*, const cpu::ResizeGeometry&, bool); \
+  template void nearest_forward<T>(const Exec&, T*, const T*, const cpu::ResizeGeometry&);         \
+  template void nearest_backward<T>(const Exec&, T*, const T*, const cpu::ResizeGeometry&);
 RTSEG_INSTANTIATE_RESIZE(float)
 RTSEG_INSTANTIATE_RESIZE(double)
 

@@ -1,7 +1,7 @@
 // Softmax kernels. Two launch shapes:
 //  - one thread per row (the channel softmax of NCHW maps: threads of a warp take neighbouring
-//    pixels, so every step along the dimension is a coalesced read), looping over the dimension
-//    in the CPU reference's order (only exp/log rounding differs from it);
+//    pixels, so every step along the dimension is a coalesced read), running the CPU
+//    reference's row arithmetic (kernels/softmax_row.h: only exp/log rounding differs from it);
 //  - one block per row when rows are contiguous (inner = 1) and long, where a thread per row
 //    would read with a stride and serialise a long loop; block reductions (fixed order).
 #include "kernels/cuda/deterministic_reduce.cuh"
@@ -14,30 +14,16 @@ namespace {
 // Contiguous rows at least this long get a block each.
 constexpr int64_t kBlockRowLength = 128;
 
-// std::max's rule, as the CPU reference (fmax would treat a NaN differently).
-template <typename T>
-__device__ T larger(T a, T b) {
-  return a < b ? b : a;
-}
+using softmax_row::larger;
 
+// One thread per row, as the CPU reference (kernels/softmax_row.h).
 template <typename T>
 __global__ void softmax_forward_rows_kernel(T* y, const T* x, cpu::SoftmaxGeometry g,
                                             bool log_form) {
   RTSEG_GRID_STRIDE_LOOP(r, g.outer * g.inner) {
     const int64_t o = r / g.inner, i = r - o * g.inner;
-    const int64_t base = o * g.dim * g.inner + i, stride = g.inner;
-    const T* xr = x + base;
-    T* yr = y + base;
-    T m = xr[0];
-    for (int64_t k = 1; k < g.dim; ++k) m = larger(m, xr[k * stride]);
-    T total = 0;
-    for (int64_t k = 0; k < g.dim; ++k) total += exp(xr[k * stride] - m);
-    if (log_form) {
-      const T log_total = log(total);
-      for (int64_t k = 0; k < g.dim; ++k) yr[k * stride] = (xr[k * stride] - m) - log_total;
-    } else {
-      for (int64_t k = 0; k < g.dim; ++k) yr[k * stride] = exp(xr[k * stride] - m) / total;
-    }
+    const int64_t base = o * g.dim * g.inner + i;
+    softmax_row::forward(y + base, x + base, g.dim, g.inner, log_form);
   }
 }
 
@@ -46,19 +32,8 @@ __global__ void softmax_backward_rows_kernel(T* gx, const T* y, const T* gy, cpu
                                              bool log_form) {
   RTSEG_GRID_STRIDE_LOOP(r, g.outer * g.inner) {
     const int64_t o = r / g.inner, i = r - o * g.inner;
-    const int64_t base = o * g.dim * g.inner + i, stride = g.inner;
-    const T* yr = y + base;
-    const T* gr = gy + base;
-    T* out = gx + base;
-    T dot = 0;
-    if (log_form) {
-      for (int64_t k = 0; k < g.dim; ++k) dot += gr[k * stride];
-      for (int64_t k = 0; k < g.dim; ++k)
-        out[k * stride] = gr[k * stride] - exp(yr[k * stride]) * dot;
-    } else {
-      for (int64_t k = 0; k < g.dim; ++k) dot += gr[k * stride] * yr[k * stride];
-      for (int64_t k = 0; k < g.dim; ++k) out[k * stride] = yr[k * stride] * (gr[k * stride] - dot);
-    }
+    const int64_t base = o * g.dim * g.inner + i;
+    softmax_row::backward(gx + base, y + base, gy + base, g.dim, g.inner, log_form);
   }
 }
 
@@ -114,37 +89,41 @@ int row_blocks(const cpu::SoftmaxGeometry& g) {
 }  // namespace
 
 template <typename T>
-void softmax_forward(T* y, const T* x, const cpu::SoftmaxGeometry& g, bool log_form,
-                     Stream stream) {
+void softmax_forward(const Exec& exec, T* y, const T* x, const cpu::SoftmaxGeometry& g,
+                     bool log_form) {
   if (g.dim == 0 || g.outer == 0 || g.inner == 0) return;
   if (use_block_rows(g)) {
-    RTSEG_LAUNCH(row_blocks(g), reduce::kReduceThreads, 0, stream, softmax_forward_block_kernel)
+    RTSEG_LAUNCH(row_blocks(g), reduce::kReduceThreads, 0, exec.stream,
+                 softmax_forward_block_kernel)
     (y, x, g, log_form);
   } else {
-    RTSEG_LAUNCH(blocks_for(g.outer * g.inner), kThreads, 0, stream, softmax_forward_rows_kernel)
+    RTSEG_LAUNCH(blocks_for(g.outer * g.inner), kThreads, 0, exec.stream,
+                 softmax_forward_rows_kernel)
     (y, x, g, log_form);
   }
   check_launch(log_form ? "log_softmax" : "softmax");
 }
 
 template <typename T>
-void softmax_backward(T* gx, const T* y, const T* gy, const cpu::SoftmaxGeometry& g, bool log_form,
-                      Stream stream) {
+void softmax_backward(const Exec& exec, T* gx, const T* y, const T* gy,
+                      const cpu::SoftmaxGeometry& g, bool log_form) {
   if (g.dim == 0 || g.outer == 0 || g.inner == 0) return;
   if (use_block_rows(g)) {
-    RTSEG_LAUNCH(row_blocks(g), reduce::kReduceThreads, 0, stream, softmax_backward_block_kernel)
+    RTSEG_LAUNCH(row_blocks(g), reduce::kReduceThreads, 0, exec.stream,
+                 softmax_backward_block_kernel)
     (gx, y, gy, g, log_form);
   } else {
-    RTSEG_LAUNCH(blocks_for(g.outer * g.inner), kThreads, 0, stream, softmax_backward_rows_kernel)
+    RTSEG_LAUNCH(blocks_for(g.outer * g.inner), kThreads, 0, exec.stream,
+                 softmax_backward_rows_kernel)
     (gx, y, gy, g, log_form);
   }
   check_launch(log_form ? "log_softmax backward" : "softmax backward");
 }
 
-#define RTSEG_INSTANTIATE_SOFTMAX(T)                                                           \
-  template void softmax_forward<T>(T*, const T*, const cpu::SoftmaxGeometry&, bool, Stream);   \
-  template void softmax_backward<T>(T*, const T*, const T*, const cpu::SoftmaxGeometry&, bool, \
-                                    Stream);
+#define RTSEG_INSTANTIATE_SOFTMAX(T)                                                              \
+  template void softmax_forward<T>(const Exec&, T*, const T*, const cpu::SoftmaxGeometry&, bool); \
+  template void softmax_backward<T>(const Exec&, T*, const T*, const T*,                          \
+                                    const cpu::SoftmaxGeometry&, bool);
 RTSEG_INSTANTIATE_SOFTMAX(float)
 RTSEG_INSTANTIATE_SOFTMAX(double)
 
