@@ -6,11 +6,7 @@
 //   p = p − lr·d
 #pragma once
 
-#ifdef __CUDACC__
-#define RTSEG_SGD_HD __host__ __device__
-#else
-#define RTSEG_SGD_HD
-#endif
+#include "kernels/host_device.h"
 
 namespace rtseg {
 
@@ -23,7 +19,7 @@ struct SgdHyper {
 };
 
 template <typename T>
-RTSEG_SGD_HD inline void sgd_update(T& p, T grad, T& buf, bool first_step, const SgdHyper& h) {
+RTSEG_HOST_DEVICE inline void sgd_update(T& p, T grad, T& buf, bool first_step, const SgdHyper& h) {
   T g = grad + static_cast<T>(h.weight_decay) * p;
   if (h.momentum != 0.0) {
     buf = first_step ? g : static_cast<T>(h.momentum) * buf + static_cast<T>(1.0 - h.dampening) * g;

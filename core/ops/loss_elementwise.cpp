@@ -2,7 +2,7 @@
 #include "kernels/cpu/loss_elementwise.h"
 
 #include "core/autograd.h"
-#include "core/dispatch.h"
+#include "core/kernel_dispatch.h"
 #include "core/op_checks.h"
 #include "core/ops/loss.h"
 #include "kernels/cuda/loss_elementwise.h"
@@ -22,91 +22,35 @@ void check_pair(const char* op, const Tensor& a, const char* an, const Tensor& b
   RTSEG_CHECK(a.numel() > 0, "{}: {} is empty", op, an);
 }
 
-#ifdef RTSEG_HAVE_CUDA
-// The CUDA paths keep the loss, the class weights and the incoming gradient on the device.
-Tensor balanced_bce_cuda(const char* op, const Tensor& logits, const Tensor& x, const Tensor& t) {
-  const Device device = x.device();
-  Tensor out = Tensor::empty(Shape{}, x.dtype(), device);
-  Tensor weights = Tensor::empty({2}, DType::F64, device);  // positive, negative
-  Tensor workspace = Tensor::empty({cuda::elementwise_loss_workspace_bytes()}, DType::U8, device);
-  RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    cuda::balanced_bce_forward(out.data<scalar_t>(), weights.data<double>(), x.data<scalar_t>(),
-                               t.data<scalar_t>(), x.numel(), workspace.raw_data(),
-                               cuda::stream_of(device.index));
-  });
-  autograd::record(
-      op, {logits}, {out},
-      [op, x, t, weights](const autograd::TensorList& grads, const std::vector<bool>&) {
-        const Tensor go = as_contiguous(grads[0]);
-        Tensor gx = Tensor::empty(x.shape(), x.dtype(), x.device());
-        RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-          cuda::balanced_bce_backward(gx.data<scalar_t>(), x.data<scalar_t>(), t.data<scalar_t>(),
-                                      x.numel(), weights.data<double>(), go.data<scalar_t>(),
-                                      cuda::stream_of(x.device().index));
-        });
-        return autograd::TensorList{gx};
-      });
-  return out;
-}
-
-Tensor mse_cuda(const char* op, const Tensor& prediction, const Tensor& target, const Tensor& p,
-                const Tensor& t) {
-  const Device device = p.device();
-  Tensor out = Tensor::empty(Shape{}, p.dtype(), device);
-  Tensor workspace = Tensor::empty({cuda::elementwise_loss_workspace_bytes()}, DType::U8, device);
-  RTSEG_DISPATCH_FLOATING(p.dtype(), op, [&] {
-    cuda::mse_forward(out.data<scalar_t>(), p.data<scalar_t>(), t.data<scalar_t>(), p.numel(),
-                      workspace.raw_data(), cuda::stream_of(device.index));
-  });
-  autograd::record(op, {prediction, target}, {out},
-                   [op, p, t](const autograd::TensorList& grads, const std::vector<bool>& need) {
-                     const Tensor go = as_contiguous(grads[0]);
-                     Tensor gp, gt;
-                     if (need[0]) gp = Tensor::empty(p.shape(), p.dtype(), p.device());
-                     if (need[1]) gt = Tensor::empty(t.shape(), t.dtype(), t.device());
-                     RTSEG_DISPATCH_FLOATING(p.dtype(), op, [&] {
-                       cuda::mse_backward(gp.defined() ? gp.data<scalar_t>() : nullptr,
-                                          gt.defined() ? gt.data<scalar_t>() : nullptr,
-                                          p.data<scalar_t>(), t.data<scalar_t>(), p.numel(),
-                                          go.data<scalar_t>(), cuda::stream_of(p.device().index));
-                     });
-                     return autograd::TensorList{gp, gt};
-                   });
-  return out;
-}
-#endif
-
 }  // namespace
 
+// The loss, the class weights and the incoming gradient stay on the tensors' device.
 Tensor balanced_bce_with_logits(const Tensor& logits, const Tensor& target) {
   const char* op = "balanced_bce_with_logits";
   check_pair(op, logits, "logits", target, "target");
   const Tensor x = as_contiguous(logits);
   const Tensor t = as_contiguous(target);
-  if (!x.device().is_cpu()) {
-    RTSEG_CUDA_ONLY(op, return balanced_bce_cuda(op, logits, x, t));
-  }
-  const int64_t n = x.numel();
-  cpu::BalancedWeights w;
-  double value = 0.0;
-  RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-    w = cpu::balanced_weights(t.data<scalar_t>(), n);
-    value = cpu::balanced_bce_forward(x.data<scalar_t>(), t.data<scalar_t>(), n, w);
+  const Device device = x.device();
+  Tensor out = Tensor::empty(Shape{}, x.dtype(), device);
+  Tensor weights = Tensor::empty({2}, DType::F64, device);  // positive, negative
+  RTSEG_DISPATCH_KERNELS(x, op, [&](const auto& exec) {
+    const Workspace ws(elementwise_loss_workspace_bytes(exec), DType::U8, device);
+    balanced_bce_forward(exec, out.data<scalar_t>(), weights.data<double>(), x.data<scalar_t>(),
+                         t.data<scalar_t>(), x.numel(), ws.bytes());
   });
-  Tensor out = Tensor::full(Shape{}, value, x.dtype(), x.device());
   // The target is an edge map and its weights are counts of it: no gradient flows to it, even
   // when it requires one (it is not an input of the recorded node).
-  autograd::record(op, {logits}, {out},
-                   [op, x, t, w](const autograd::TensorList& grads, const std::vector<bool>&) {
-                     const double g = grads[0].item();
-                     Tensor gx = Tensor::empty(x.shape(), x.dtype(), x.device());
-                     RTSEG_DISPATCH_FLOATING(x.dtype(), op, [&] {
-                       cpu::balanced_bce_backward(gx.data<scalar_t>(), x.data<scalar_t>(),
-                                                  t.data<scalar_t>(), x.numel(), w,
-                                                  static_cast<scalar_t>(g));
-                     });
-                     return autograd::TensorList{gx};
-                   });
+  autograd::record(
+      op, {logits}, {out},
+      [op, x, t, weights](const autograd::TensorList& grads, const std::vector<bool>&) {
+        const Tensor go = as_contiguous(grads[0]);
+        Tensor gx = Tensor::empty(x.shape(), x.dtype(), x.device());
+        RTSEG_DISPATCH_KERNELS(x, op, [&](const auto& exec) {
+          balanced_bce_backward(exec, gx.data<scalar_t>(), x.data<scalar_t>(), t.data<scalar_t>(),
+                                x.numel(), weights.data<double>(), go.data<scalar_t>());
+        });
+        return autograd::TensorList{gx};
+      });
   return out;
 }
 
@@ -115,25 +59,24 @@ Tensor mse_loss(const Tensor& prediction, const Tensor& target) {
   check_pair(op, prediction, "prediction", target, "target");
   const Tensor p = as_contiguous(prediction);
   const Tensor t = as_contiguous(target);
-  if (!p.device().is_cpu()) {
-    RTSEG_CUDA_ONLY(op, return mse_cuda(op, prediction, target, p, t));
-  }
-  double value = 0.0;
-  RTSEG_DISPATCH_FLOATING(p.dtype(), op, [&] {
-    value = cpu::mse_forward(p.data<scalar_t>(), t.data<scalar_t>(), p.numel());
+  const Device device = p.device();
+  Tensor out = Tensor::empty(Shape{}, p.dtype(), device);
+  RTSEG_DISPATCH_KERNELS(p, op, [&](const auto& exec) {
+    const Workspace ws(elementwise_loss_workspace_bytes(exec), DType::U8, device);
+    mse_forward(exec, out.data<scalar_t>(), p.data<scalar_t>(), t.data<scalar_t>(), p.numel(),
+                ws.bytes());
   });
-  Tensor out = Tensor::full(Shape{}, value, p.dtype(), p.device());
   autograd::record(op, {prediction, target}, {out},
                    [op, p, t](const autograd::TensorList& grads, const std::vector<bool>& need) {
-                     const double g = grads[0].item();
+                     const Tensor go = as_contiguous(grads[0]);
                      Tensor gp, gt;
                      if (need[0]) gp = Tensor::empty(p.shape(), p.dtype(), p.device());
                      if (need[1]) gt = Tensor::empty(t.shape(), t.dtype(), t.device());
-                     RTSEG_DISPATCH_FLOATING(p.dtype(), op, [&] {
-                       cpu::mse_backward(gp.defined() ? gp.data<scalar_t>() : nullptr,
-                                         gt.defined() ? gt.data<scalar_t>() : nullptr,
-                                         p.data<scalar_t>(), t.data<scalar_t>(), p.numel(),
-                                         static_cast<scalar_t>(g));
+                     RTSEG_DISPATCH_KERNELS(p, op, [&](const auto& exec) {
+                       mse_backward(exec, gp.defined() ? gp.data<scalar_t>() : nullptr,
+                                    gt.defined() ? gt.data<scalar_t>() : nullptr,
+                                    p.data<scalar_t>(), t.data<scalar_t>(), p.numel(),
+                                    go.data<scalar_t>());
                      });
                      return autograd::TensorList{gp, gt};
                    });

@@ -4,49 +4,12 @@
 #include <cmath>
 
 #include "core/autograd.h"
-#include "core/dispatch.h"
+#include "core/kernel_dispatch.h"
 #include "core/op_checks.h"
 #include "core/ops/loss.h"
 #include "kernels/cuda/loss_kl.h"
 
 namespace rtseg {
-
-namespace {
-
-#ifdef RTSEG_HAVE_CUDA
-// On CUDA the per-image softmax statistics are computed once, on the device, and kept for the
-// backward; the loss and the incoming gradient never leave the device.
-Tensor kl_div_softmax_cuda(const char* op, const Tensor& student, const Tensor& s, const Tensor& t,
-                           const cpu::ImageMapGeometry& g, double temperature, double factor) {
-  RTSEG_CHECK(g.n <= cuda::kKlMaxImages, "{}: at most {} images on CUDA, got {}", op,
-              cuda::kKlMaxImages, g.n);
-  const Device device = s.device();
-  Tensor out = Tensor::empty(Shape{}, s.dtype(), device);
-  Tensor stats = Tensor::empty({g.n, 4}, DType::F64, device);
-  Tensor workspace = Tensor::empty({cuda::kl_softmax_workspace_bytes(g)}, DType::U8, device);
-  RTSEG_DISPATCH_FLOATING(s.dtype(), op, [&] {
-    cuda::kl_softmax_forward(out.data<scalar_t>(), stats.data<double>(), s.data<scalar_t>(),
-                             t.data<scalar_t>(), g, temperature, factor, workspace.raw_data(),
-                             cuda::stream_of(device.index));
-  });
-  autograd::record(op, {student}, {out},
-                   [op, s, t, g, temperature, factor, stats](const autograd::TensorList& grads,
-                                                             const std::vector<bool>&) {
-                     const Tensor go = as_contiguous(grads[0]);
-                     Tensor gs = Tensor::empty(s.shape(), s.dtype(), s.device());
-                     RTSEG_DISPATCH_FLOATING(s.dtype(), op, [&] {
-                       cuda::kl_softmax_backward(gs.data<scalar_t>(), s.data<scalar_t>(),
-                                                 t.data<scalar_t>(), g, temperature, factor,
-                                                 stats.data<double>(), go.data<scalar_t>(),
-                                                 cuda::stream_of(s.device().index));
-                     });
-                     return autograd::TensorList{gs};
-                   });
-  return out;
-}
-#endif
-
-}  // namespace
 
 Tensor kl_div_softmax(const Tensor& student, const Tensor& teacher, double temperature) {
   const char* op = "kl_div_softmax";
@@ -69,24 +32,29 @@ Tensor kl_div_softmax(const Tensor& student, const Tensor& teacher, double tempe
   const Tensor t = as_contiguous(teacher);
   // "batchmean" with the T² factor of Hinton's distillation (keeps gradients T-independent).
   const double factor = temperature * temperature / static_cast<double>(g.n);
-  if (!s.device().is_cpu()) {
-    RTSEG_CUDA_ONLY(op, return kl_div_softmax_cuda(op, student, s, t, g, temperature, factor));
-  }
-  double total = 0.0;
-  RTSEG_DISPATCH_FLOATING(s.dtype(), op, [&] {
-    total = cpu::kl_softmax_forward(s.data<scalar_t>(), t.data<scalar_t>(), g, temperature);
+  RTSEG_CHECK(!s.device().is_cuda() || g.n <= cuda::kKlMaxImages,
+              "{}: at most {} images on CUDA, got {}", op, cuda::kKlMaxImages, g.n);
+  // The per-image softmax statistics are computed once and kept for the backward; the loss and
+  // the incoming gradient stay on the tensors' device.
+  const Device device = s.device();
+  Tensor out = Tensor::empty(Shape{}, s.dtype(), device);
+  Tensor stats = Tensor::empty({g.n, 4}, DType::F64, device);
+  RTSEG_DISPATCH_KERNELS(s, op, [&](const auto& exec) {
+    const Workspace ws(kl_softmax_workspace_bytes(exec, g), DType::U8, device);
+    kl_softmax_forward(exec, out.data<scalar_t>(), stats.data<double>(), s.data<scalar_t>(),
+                       t.data<scalar_t>(), g, temperature, factor, ws.bytes());
   });
-  Tensor out = Tensor::full(Shape{}, factor * total, s.dtype(), s.device());
   // The teacher is a constant (the IC loss detaches it): it is deliberately not an input of the
   // node, so even a teacher that requires grad receives no gradient from this loss.
   autograd::record(op, {student}, {out},
-                   [op, s, t, g, temperature, factor](const autograd::TensorList& grads,
-                                                      const std::vector<bool>&) {
-                     const double scale = grads[0].item() * factor / temperature;
+                   [op, s, t, g, temperature, factor, stats](const autograd::TensorList& grads,
+                                                             const std::vector<bool>&) {
+                     const Tensor go = as_contiguous(grads[0]);
                      Tensor gs = Tensor::empty(s.shape(), s.dtype(), s.device());
-                     RTSEG_DISPATCH_FLOATING(s.dtype(), op, [&] {
-                       cpu::kl_softmax_backward(gs.data<scalar_t>(), s.data<scalar_t>(),
-                                                t.data<scalar_t>(), g, temperature, scale);
+                     RTSEG_DISPATCH_KERNELS(s, op, [&](const auto& exec) {
+                       kl_softmax_backward(exec, gs.data<scalar_t>(), s.data<scalar_t>(),
+                                           t.data<scalar_t>(), g, temperature, factor,
+                                           stats.data<double>(), go.data<scalar_t>());
                      });
                      return autograd::TensorList{gs};
                    });

@@ -1,6 +1,7 @@
 #include "core/ops/sgd_update.h"
 
-#include "core/dispatch.h"
+#include "core/kernel_dispatch.h"
+#include "kernels/cpu/sgd.h"
 #include "kernels/cuda/sgd.h"
 
 namespace rtseg {
@@ -17,19 +18,10 @@ void sgd_update_(const Tensor& param, const Tensor& grad, const Tensor& momentum
               "SGD: momentum {} needs a contiguous buffer shaped like {}", hyper.momentum,
               param.describe());
   const Tensor g = as_contiguous(grad);
-  RTSEG_DISPATCH_FLOATING(param.dtype(), "SGD", [&] {
-    scalar_t* p = param.data<scalar_t>();
-    const scalar_t* dp = g.data<scalar_t>();
-    scalar_t* buf = momentum_buffer.defined() ? momentum_buffer.data<scalar_t>() : nullptr;
-    if (param.device().is_cpu()) {
-      scalar_t none = 0;
-      for (int64_t i = 0, n = param.numel(); i < n; ++i) {
-        sgd_update(p[i], dp[i], buf ? buf[i] : none, first_step, hyper);
-      }
-    } else {
-      RTSEG_CUDA_ONLY("SGD", cuda::sgd_step(p, dp, buf, param.numel(), first_step, hyper,
-                                            cuda::stream_of(param.device().index)));
-    }
+  RTSEG_DISPATCH_KERNELS(param, "SGD", [&](const auto& exec) {
+    sgd_step(exec, param.data<scalar_t>(), g.data<scalar_t>(),
+             momentum_buffer.defined() ? momentum_buffer.data<scalar_t>() : nullptr, param.numel(),
+             first_step, hyper);
   });
 }
 

@@ -98,45 +98,47 @@ __global__ void mse_backward_kernel(T* grad_p, T* grad_t, const T* p, const T* t
 
 }  // namespace
 
-int64_t elementwise_loss_workspace_bytes() { return reduce::partials_size(1, 4) * 8; }
+int64_t elementwise_loss_workspace_bytes(const Exec&) { return reduce::partials_size(1, 4) * 8; }
 
 template <typename T>
-void balanced_bce_forward(T* out, double* weights, const T* x, const T* t, int64_t n,
-                          void* workspace, Stream stream) {
+void balanced_bce_forward(const Exec& exec, T* out, double* weights, const T* x, const T* t,
+                          int64_t n, void* workspace) {
   reduce::run<4, reduce::Sum>(static_cast<double*>(workspace), 1, n, BceParts<T>{x, t},
-                              FinishBce<T>{out, weights, n}, stream, "balanced_bce_with_logits");
+                              FinishBce<T>{out, weights, n}, exec.stream,
+                              "balanced_bce_with_logits");
 }
 
 template <typename T>
-void balanced_bce_backward(T* grad, const T* x, const T* t, int64_t n, const double* weights,
-                           const T* grad_out, Stream stream) {
+void balanced_bce_backward(const Exec& exec, T* grad, const T* x, const T* t, int64_t n,
+                           const double* weights, const T* grad_out) {
   if (n == 0) return;
-  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, balanced_bce_backward_kernel)
+  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, exec.stream, balanced_bce_backward_kernel)
   (grad, x, t, n, weights, grad_out);
   check_launch("balanced_bce_with_logits backward");
 }
 
 template <typename T>
-void mse_forward(T* out, const T* p, const T* t, int64_t n, void* workspace, Stream stream) {
+void mse_forward(const Exec& exec, T* out, const T* p, const T* t, int64_t n, void* workspace) {
   reduce::run<1, reduce::Sum>(static_cast<double*>(workspace), 1, n, SquaredError<T>{p, t},
-                              FinishMean<T>{out, n}, stream, "mse_loss");
+                              FinishMean<T>{out, n}, exec.stream, "mse_loss");
 }
 
 template <typename T>
-void mse_backward(T* grad_p, T* grad_t, const T* p, const T* t, int64_t n, const T* grad_out,
-                  Stream stream) {
+void mse_backward(const Exec& exec, T* grad_p, T* grad_t, const T* p, const T* t, int64_t n,
+                  const T* grad_out) {
   if (n == 0) return;
-  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, mse_backward_kernel)
+  RTSEG_LAUNCH(blocks_for(n), kThreads, 0, exec.stream, mse_backward_kernel)
   (grad_p, grad_t, p, t, n, grad_out);
   check_launch("mse_loss backward");
 }
 
-#define RTSEG_INSTANTIATE_ELEMENTWISE_LOSS(T)                                                      \
-  template void balanced_bce_forward<T>(T*, double*, const T*, const T*, int64_t, void*, Stream);  \
-  template void balanced_bce_backward<T>(T*, const T*, const T*, int64_t, const double*, const T*, \
-                                         Stream);                                                  \
-  template void mse_forward<T>(T*, const T*, const T*, int64_t, void*, Stream);                    \
-  template void mse_backward<T>(T*, T*, const T*, const T*, int64_t, const T*, Stream);
+#define RTSEG_INSTANTIATE_ELEMENTWISE_LOSS(T)                                                  \
+  template void balanced_bce_forward<T>(const Exec&, T*, double*, const T*, const T*, int64_t, \
+                                        void*);                                                \
+  template void balanced_bce_backward<T>(const Exec&, T*, const T*, const T*, int64_t,         \
+                                         const double*, const T*);                             \
+  template void mse_forward<T>(const Exec&, T*, const T*, const T*, int64_t, void*);           \
+  template void mse_backward<T>(const Exec&, T*, T*, const T*, const T*, int64_t, const T*);
 RTSEG_INSTANTIATE_ELEMENTWISE_LOSS(float)
 RTSEG_INSTANTIATE_ELEMENTWISE_LOSS(double)
 

@@ -97,45 +97,45 @@ __global__ void kl_softmax_backward_kernel(T* grad, const T* student, const T* t
 
 }  // namespace
 
-int64_t kl_softmax_workspace_bytes(const cpu::ImageMapGeometry& g) {
+int64_t kl_softmax_workspace_bytes(const Exec&, const cpu::ImageMapGeometry& g) {
   return reduce::partials_size(g.n, 2) * 8;
 }
 
 template <typename T>
-void kl_softmax_forward(T* out, double* stats, const T* student, const T* teacher,
+void kl_softmax_forward(const Exec& exec, T* out, double* stats, const T* student, const T* teacher,
                         const cpu::ImageMapGeometry& g, double temperature, double factor,
-                        void* workspace, Stream stream) {
+                        void* workspace) {
   RTSEG_CHECK(g.n > 0 && g.n <= kKlMaxImages && g.m > 0,
               "kl_div_softmax: {} images of {} positions are outside the CUDA kernels' range", g.n,
               g.m);
   double* partials = static_cast<double*>(workspace);
   const char* where = "kl_div_softmax";
   reduce::run<2, reduce::Max>(partials, g.n, g.m, ImageValues<T>{student, teacher, g.m},
-                              StoreMax{stats}, stream, where);
+                              StoreMax{stats}, exec.stream, where);
   reduce::run<2, reduce::Sum>(partials, g.n, g.m,
                               TemperedExp<T>{student, teacher, stats, g.m, temperature},
-                              StoreLogSum{stats}, stream, where);
+                              StoreLogSum{stats}, exec.stream, where);
   reduce::run<1, reduce::Sum>(partials, 1, g.n * g.m,
                               KlTerm<T>{student, teacher, stats, g.m, temperature},
-                              StoreScaled<T>{out, factor}, stream, where);
+                              StoreScaled<T>{out, factor}, exec.stream, where);
 }
 
 template <typename T>
-void kl_softmax_backward(T* grad, const T* student, const T* teacher,
+void kl_softmax_backward(const Exec& exec, T* grad, const T* student, const T* teacher,
                          const cpu::ImageMapGeometry& g, double temperature, double factor,
-                         const double* stats, const T* grad_out, Stream stream) {
+                         const double* stats, const T* grad_out) {
   if (g.n * g.m == 0) return;
-  RTSEG_LAUNCH(blocks_for(g.n * g.m), kThreads, 0, stream, kl_softmax_backward_kernel)
+  RTSEG_LAUNCH(blocks_for(g.n * g.m), kThreads, 0, exec.stream, kl_softmax_backward_kernel)
   (grad, student, teacher, g, temperature, factor, stats, grad_out);
   check_launch("kl_div_softmax backward");
 }
 
-#define RTSEG_INSTANTIATE_KL(T)                                                              \
-  template void kl_softmax_forward<T>(T*, double*, const T*, const T*,                       \
-                                      const cpu::ImageMapGeometry&, double, double, void*,   \
-                                      Stream);                                               \
-  template void kl_softmax_backward<T>(T*, const T*, const T*, const cpu::ImageMapGeometry&, \
-                                       double, double, const double*, const T*, Stream);
+#define RTSEG_INSTANTIATE_KL(T)                                                             \
+  template void kl_softmax_forward<T>(const Exec&, T*, double*, const T*, const T*,         \
+                                      const cpu::ImageMapGeometry&, double, double, void*); \
+  template void kl_softmax_backward<T>(const Exec&, T*, const T*, const T*,                 \
+                                       const cpu::ImageMapGeometry&, double, double,        \
+                                       const double*, const T*);
 RTSEG_INSTANTIATE_KL(float)
 RTSEG_INSTANTIATE_KL(double)
 

@@ -4,13 +4,13 @@
 
 #include <cstdint>
 
-#include "kernels/cuda/runtime/stream.h"
+#include "kernels/cuda/exec.h"
 #include "kernels/sgd_update.h"
 
 namespace rtseg::cuda {
 
 template <typename T>
-void sgd_step(T* param, const T* grad, T* momentum_buffer, int64_t n, bool first_step,
-              const SgdHyper& hyper, Stream stream);
+void sgd_step(const Exec& exec, T* param, const T* grad, T* momentum_buffer, int64_t n,
+              bool first_step, const SgdHyper& hyper);
 
 }  // namespace rtseg::cuda
