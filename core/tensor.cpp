@@ -36,9 +36,9 @@ void copy_converting(const Tensor& dst, const Src* src, const Shape& src_strides
     } else {
       RTSEG_CUDA_ONLY(
           "copy_from",
-          cuda::strided_copy(dst.data<scalar_t>(), make_strided_shape(dst.shape(), dst.strides()),
-                             src, make_strided_shape(dst.shape(), src_strides), dst.numel(),
-                             cuda::stream_of(dst.device().index)));
+          cuda::strided_copy(cuda::Exec{cuda::stream_of(dst.device().index), dst.device().index},
+                             dst.data<scalar_t>(), make_strided_shape(dst.shape(), dst.strides()),
+                             src, make_strided_shape(dst.shape(), src_strides), dst.numel()));
     }
   });
 }
@@ -208,7 +208,9 @@ void Tensor::fill(double value) const {
       if (device().is_cpu()) {
         for (int64_t i = 0, n = numel(); i < n; ++i) p[i] = v;
       } else {
-        RTSEG_CUDA_ONLY("fill", cuda::fill(p, numel(), v, cuda::stream_of(device().index)));
+        RTSEG_CUDA_ONLY(
+            "fill",
+            cuda::fill(cuda::Exec{cuda::stream_of(device().index), device().index}, p, numel(), v));
       }
     });
   } else {

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/host_device.h"
+
 namespace rtseg {
 
 constexpr int kMaxDims = 8;
@@ -24,6 +26,17 @@ inline StridedShape make_strided_shape(const std::vector<int64_t>& shape,
     s.stride[i] = strides[i];
   }
   return s;
+}
+
+// Offset of linear (row-major) element `linear` of `s.size` under `s.stride` (host and device).
+RTSEG_HOST_DEVICE inline int64_t strided_offset(const StridedShape& s, int64_t linear) {
+  int64_t offset = 0;
+  for (int d = s.rank - 1; d >= 0; --d) {
+    const int64_t idx = linear % s.size[d];
+    linear /= s.size[d];
+    offset += idx * s.stride[d];
+  }
+  return offset;
 }
 
 }  // namespace rtseg

@@ -135,10 +135,11 @@ void conv2d_forward_cuda(T* y, const T* x, const T* w, const T* b, const Conv2dG
       break;
   }
   // The other kernels have no epilogue: the activation in place.
+  const cuda::Exec exec{stream, device};
   if (epilogue == ConvEpilogue::Relu)
-    cuda::unary<unary::Relu>(T(0), y, y, g.output_numel(), stream);
+    cuda::unary_forward(exec, unary::Relu{}, T(0), y, y, g.output_numel());
   if (epilogue == ConvEpilogue::Relu6)
-    cuda::unary<unary::Relu6>(T(0), y, y, g.output_numel(), stream);
+    cuda::unary_forward(exec, unary::Relu6{}, T(0), y, y, g.output_numel());
 }
 
 template <typename T>

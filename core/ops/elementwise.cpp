@@ -1,8 +1,7 @@
 #include "core/ops/elementwise.h"
 
 #include "core/autograd.h"
-#include "core/backend.h"
-#include "core/dispatch.h"
+#include "core/kernel_dispatch.h"
 #include "core/op_checks.h"
 #include "core/ops/pointwise.h"
 #include "kernels/cpu/elementwise.h"
@@ -24,8 +23,9 @@ Shape broadcast_strides(const Tensor& t, const Shape& out_shape) {
   return st;
 }
 
-template <typename F>
-Tensor binary_forward(const char* op, cuda::BinaryOp kind, const Tensor& a, const Tensor& b, F f) {
+template <typename Op>
+Tensor binary_forward(const Tensor& a, const Tensor& b) {
+  const char* op = Op::kName;
   check::floating(op, a, "a");
   check::floating(op, b, "b");
   check::compatible(op, a, "a", b, "b");
@@ -33,25 +33,11 @@ Tensor binary_forward(const char* op, cuda::BinaryOp kind, const Tensor& a, cons
   RTSEG_CHECK(shape.size() <= kMaxDims, "{}: rank {} is above the supported {}", op, shape.size(),
               kMaxDims);
   Tensor out = Tensor::empty(shape, a.dtype(), a.device());
-  const Backend backend = backend_for(a.device(), a.dtype());
-  RTSEG_DISPATCH_FLOATING(a.dtype(), op, [&] {
-    const auto element = [&](scalar_t u, scalar_t v) { return f(u, v); };
-    if (backend == Backend::CpuReference) {
-      cpu::broadcast_binary(out.data<scalar_t>(), a.data<scalar_t>(), b.data<scalar_t>(), shape,
-                            broadcast_strides(a, shape), broadcast_strides(b, shape), element);
-    } else if (backend == Backend::CpuFast) {
-      RTSEG_CPU_FAST_ONLY(
-          op, cpu_fast::broadcast_binary(out.data<scalar_t>(), a.data<scalar_t>(),
-                                         b.data<scalar_t>(), shape, broadcast_strides(a, shape),
-                                         broadcast_strides(b, shape), element));
-    } else {
-      RTSEG_CUDA_ONLY(op,
-                      cuda::broadcast_binary(kind, out.data<scalar_t>(), a.data<scalar_t>(),
-                                             make_strided_shape(shape, broadcast_strides(a, shape)),
-                                             b.data<scalar_t>(),
-                                             make_strided_shape(shape, broadcast_strides(b, shape)),
-                                             out.numel(), cuda::stream_of(a.device().index)));
-    }
+  const StridedShape a_view = make_strided_shape(shape, broadcast_strides(a, shape));
+  const StridedShape b_view = make_strided_shape(shape, broadcast_strides(b, shape));
+  RTSEG_DISPATCH_KERNELS(a, op, [&](const auto& exec) {
+    broadcast_binary(exec, Op{}, out.data<scalar_t>(), a.data<scalar_t>(), a_view,
+                     b.data<scalar_t>(), b_view, out.numel());
   });
   return out;
 }
@@ -76,30 +62,21 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   check::floating("sum_to", x, "input");
   const Shape full = broadcast_shapes("sum_to", x.shape(), shape);
   RTSEG_CHECK(full == x.shape(), "sum_to: cannot reduce {} to {}", x.describe(), shape_str(shape));
-  Tensor out = Tensor::zeros(shape, x.dtype(), x.device());
+  Tensor out = Tensor::empty(shape, x.dtype(), x.device());  // the kernels write every output
   const Tensor src = as_contiguous(x);
-  if (x.device().is_cpu()) {
-    RTSEG_DISPATCH_FLOATING(x.dtype(), "sum_to", [&] {
-      cpu::accumulate_broadcast(out.data<scalar_t>(), src.data<scalar_t>(), x.shape(),
-                                broadcast_strides(out, x.shape()));
-    });
-  } else {
-    // The leading dimensions that `shape` lacks, and those where it has 1, are summed.
-    const size_t lead = x.shape().size() - shape.size();
-    Shape kept_size, kept_stride, red_size, red_stride;
-    for (size_t d = 0; d < x.shape().size(); ++d) {
-      const bool reduced = d < lead || shape[d - lead] == 1;
-      (reduced ? red_size : kept_size).push_back(x.shape()[d]);
-      (reduced ? red_stride : kept_stride).push_back(src.strides()[d]);
-    }
-    RTSEG_DISPATCH_FLOATING(x.dtype(), "sum_to", [&] {
-      RTSEG_CUDA_ONLY("sum_to",
-                      cuda::sum_reduce(out.data<scalar_t>(), out.numel(), src.data<scalar_t>(),
-                                       make_strided_shape(kept_size, kept_stride),
-                                       make_strided_shape(red_size, red_stride),
-                                       cuda::stream_of(x.device().index)));
-    });
+  // The leading dimensions that `shape` lacks, and those where it has 1, are summed.
+  const size_t lead = x.shape().size() - shape.size();
+  Shape kept_size, kept_stride, red_size, red_stride;
+  for (size_t d = 0; d < x.shape().size(); ++d) {
+    const bool reduced = d < lead || shape[d - lead] == 1;
+    (reduced ? red_size : kept_size).push_back(x.shape()[d]);
+    (reduced ? red_stride : kept_stride).push_back(src.strides()[d]);
   }
+  RTSEG_DISPATCH_KERNELS(x, "sum_to", [&](const auto& exec) {
+    sum_reduce(exec, out.data<scalar_t>(), out.numel(), src.data<scalar_t>(),
+               make_strided_shape(kept_size, kept_stride),
+               make_strided_shape(red_size, red_stride));
+  });
   const Tensor in = x;
   autograd::record(
       "sum_to", {x}, {out}, [in](const autograd::TensorList& g, const std::vector<bool>&) {
@@ -109,8 +86,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
 }
 
 Tensor add(const Tensor& a, const Tensor& b) {
-  Tensor out =
-      binary_forward("add", cuda::BinaryOp::Add, a, b, [](auto u, auto v) { return u + v; });
+  Tensor out = binary_forward<binary::Add>(a, b);
   const Shape sa = a.shape(), sb = b.shape();
   autograd::record("add", {a, b}, {out},
                    [sa, sb](const autograd::TensorList& g, const std::vector<bool>& need) {
@@ -121,8 +97,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
-  Tensor out =
-      binary_forward("sub", cuda::BinaryOp::Sub, a, b, [](auto u, auto v) { return u - v; });
+  Tensor out = binary_forward<binary::Sub>(a, b);
   const Shape sa = a.shape(), sb = b.shape();
   autograd::record("sub", {a, b}, {out},
                    [sa, sb](const autograd::TensorList& g, const std::vector<bool>& need) {
@@ -133,8 +108,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-  Tensor out =
-      binary_forward("mul", cuda::BinaryOp::Mul, a, b, [](auto u, auto v) { return u * v; });
+  Tensor out = binary_forward<binary::Mul>(a, b);
   autograd::record(
       "mul", {a, b}, {out}, [a, b](const autograd::TensorList& g, const std::vector<bool>& need) {
         return autograd::TensorList{need[0] ? sum_to(mul(g[0], b), a.shape()) : Tensor(),
@@ -144,8 +118,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
-  Tensor out =
-      binary_forward("div", cuda::BinaryOp::Div, a, b, [](auto u, auto v) { return u / v; });
+  Tensor out = binary_forward<binary::Div>(a, b);
   autograd::record("div", {a, b}, {out},
                    [a, b](const autograd::TensorList& g, const std::vector<bool>& need) {
                      Tensor ga, gb;

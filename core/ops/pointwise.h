@@ -5,11 +5,9 @@
 #pragma once
 
 #include "core/autograd.h"
-#include "core/backend.h"
-#include "core/dispatch.h"
+#include "core/kernel_dispatch.h"
 #include "core/op_checks.h"
 #include "kernels/cpu/elementwise.h"
-#include "kernels/cpu_fast/strided_loops.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/unary_element.h"
 
@@ -18,22 +16,9 @@ namespace rtseg::detail {
 // y = Op(x) into the contiguous `y` shaped like the contiguous `x`.
 template <typename Op>
 void run_unary(double param, const Tensor& y, const Tensor& x) {
-  RTSEG_DISPATCH_FLOATING(x.dtype(), Op::kName, [&] {
-    const auto p = static_cast<scalar_t>(param);
-    scalar_t* yp = y.data<scalar_t>();
-    const scalar_t* xp = x.data<scalar_t>();
-    const Backend backend = backend_for(x.device(), x.dtype());
-    if (backend == Backend::CpuReference) {
-      cpu::unary<Op>(p, yp, xp, x.numel());
-    } else if (backend == Backend::CpuFast) {  // the same loop, on the pool
-      RTSEG_CPU_FAST_ONLY(Op::kName,
-                          cpu_fast::parallel_elements(x.numel(), [&](int64_t b, int64_t e) {
-                            cpu::unary<Op>(p, yp + b, xp + b, e - b);
-                          }));
-    } else {
-      RTSEG_CUDA_ONLY(Op::kName, cuda::unary<Op>(p, y.data<scalar_t>(), x.data<scalar_t>(),
-                                                 x.numel(), cuda::stream_of(x.device().index)));
-    }
+  RTSEG_DISPATCH_KERNELS(x, Op::kName, [&](const auto& exec) {
+    unary_forward(exec, Op{}, static_cast<scalar_t>(param), y.data<scalar_t>(), x.data<scalar_t>(),
+                  x.numel());
   });
 }
 
@@ -41,26 +26,10 @@ void run_unary(double param, const Tensor& y, const Tensor& x) {
 template <typename Op>
 Tensor run_unary_backward(double param, const Tensor& x, const Tensor& y, const Tensor& go) {
   Tensor gi = Tensor::empty(go.shape(), go.dtype(), go.device());
-  RTSEG_DISPATCH_FLOATING(go.dtype(), Op::kName, [&] {
-    const auto p = static_cast<scalar_t>(param);
-    const scalar_t* xp = x.defined() ? x.data<scalar_t>() : nullptr;
-    const scalar_t* yp = y.defined() ? y.data<scalar_t>() : nullptr;
-    scalar_t* gip = gi.data<scalar_t>();
-    const scalar_t* gop = go.data<scalar_t>();
-    const Backend backend = backend_for(go.device(), go.dtype());
-    if (backend == Backend::CpuReference) {
-      cpu::unary_backward<Op>(p, gip, xp, yp, gop, go.numel());
-    } else if (backend == Backend::CpuFast) {
-      RTSEG_CPU_FAST_ONLY(Op::kName,
-                          cpu_fast::parallel_elements(go.numel(), [&](int64_t b, int64_t e) {
-                            cpu::unary_backward<Op>(p, gip + b, xp ? xp + b : nullptr,
-                                                    yp ? yp + b : nullptr, gop + b, e - b);
-                          }));
-    } else {
-      RTSEG_CUDA_ONLY(Op::kName,
-                      cuda::unary_backward<Op>(p, gi.data<scalar_t>(), xp, yp, go.data<scalar_t>(),
-                                               go.numel(), cuda::stream_of(go.device().index)));
-    }
+  RTSEG_DISPATCH_KERNELS(go, Op::kName, [&](const auto& exec) {
+    unary_backward(exec, Op{}, static_cast<scalar_t>(param), gi.data<scalar_t>(),
+                   x.defined() ? x.data<scalar_t>() : nullptr,
+                   y.defined() ? y.data<scalar_t>() : nullptr, go.data<scalar_t>(), go.numel());
   });
   return gi;
 }

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "core/autograd.h"
-#include "core/dispatch.h"
+#include "core/kernel_dispatch.h"
 #include "core/op_checks.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/shape_ops.h"
@@ -43,32 +43,19 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   check::floating("sum", x, "input");
   RTSEG_CHECK(x.dim() <= kMaxDims, "sum: rank {} is above the supported {}", x.dim(), kMaxDims);
   const ReducedShapes r = reduced_shapes("sum", x, dims, keepdim);
-  Tensor keep = Tensor::zeros(r.keep, x.dtype(), x.device());
+  Tensor keep = Tensor::empty(r.keep, x.dtype(), x.device());  // the kernels write every output
   const Tensor src = as_contiguous(x);
-  if (x.device().is_cpu()) {
-    Shape dst_strides = keep.strides();
-    for (size_t i = 0; i < r.keep.size(); ++i) {
-      if (r.keep[i] == 1) dst_strides[i] = 0;
-    }
-    RTSEG_DISPATCH_FLOATING(x.dtype(), "sum", [&] {
-      cpu::accumulate_broadcast(keep.data<scalar_t>(), src.data<scalar_t>(), x.shape(),
-                                dst_strides);
-    });
-  } else {
-    Shape kept_size, kept_stride, red_size, red_stride;
-    for (int64_t d = 0; d < x.dim(); ++d) {
-      const bool reduced = r.keep[d] == 1;
-      (reduced ? red_size : kept_size).push_back(x.shape()[d]);
-      (reduced ? red_stride : kept_stride).push_back(src.strides()[d]);
-    }
-    RTSEG_DISPATCH_FLOATING(x.dtype(), "sum", [&] {
-      RTSEG_CUDA_ONLY("sum",
-                      cuda::sum_reduce(keep.data<scalar_t>(), keep.numel(), src.data<scalar_t>(),
-                                       make_strided_shape(kept_size, kept_stride),
-                                       make_strided_shape(red_size, red_stride),
-                                       cuda::stream_of(x.device().index)));
-    });
+  Shape kept_size, kept_stride, red_size, red_stride;
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    const bool reduced = r.keep[d] == 1;
+    (reduced ? red_size : kept_size).push_back(x.shape()[d]);
+    (reduced ? red_stride : kept_stride).push_back(src.strides()[d]);
   }
+  RTSEG_DISPATCH_KERNELS(x, "sum", [&](const auto& exec) {
+    sum_reduce(exec, keep.data<scalar_t>(), keep.numel(), src.data<scalar_t>(),
+               make_strided_shape(kept_size, kept_stride),
+               make_strided_shape(red_size, red_stride));
+  });
   Tensor out = make_view(keep, 0, r.out, contiguous_strides(r.out));
   const Shape in_shape = x.shape(), keep_shape = r.keep;
   autograd::record("sum", {x}, {out},
@@ -101,25 +88,8 @@ Tensor argmax_channels(const Tensor& x_in) {
   const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
   RTSEG_CHECK(c > 0, "argmax_channels: input {} has no channels", x.describe());
   Tensor out = Tensor::empty({n, x.size(2), x.size(3)}, DType::I64, x.device());
-  RTSEG_DISPATCH_FLOATING(x.dtype(), "argmax_channels", [&] {
-    if (x.device().is_cpu()) {
-      const scalar_t* p = x.data<scalar_t>();
-      int64_t* o = out.data<int64_t>();
-      for (int64_t b = 0; b < n; ++b) {
-        for (int64_t i = 0; i < hw; ++i) {
-          const scalar_t* q = p + b * c * hw + i;
-          int64_t best = 0;
-          for (int64_t k = 1; k < c; ++k) {
-            if (q[k * hw] > q[best * hw]) best = k;
-          }
-          o[b * hw + i] = best;
-        }
-      }
-    } else {
-      RTSEG_CUDA_ONLY("argmax_channels",
-                      cuda::argmax_channels(out.data<int64_t>(), x.data<scalar_t>(), n, c, hw,
-                                            cuda::stream_of(x.device().index)));
-    }
+  RTSEG_DISPATCH_KERNELS(x, "argmax_channels", [&](const auto& exec) {
+    argmax_channels(exec, out.data<int64_t>(), x.data<scalar_t>(), n, c, hw);
   });
   return out;
 }

@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/cpu_fast/exec.h"
 #include "kernels/cpu_fast/thread_pool.h"
+#include "kernels/strided_index.h"
 
 namespace rtseg::cpu_fast {
 
@@ -118,6 +120,18 @@ void broadcast_binary(T* out, const T* a, const T* b, const std::vector<int64_t>
                    for (int64_t i = 0; i < n; ++i) o[i] = f(pa[i * s[1]], pb[i * s[2]]);
                  }
                });
+}
+
+// The entry point for the fast backend's context, with the reference's signature
+// (kernels/cpu/elementwise.h): the row loops above with Op's arithmetic.
+template <typename Op, typename T>
+void broadcast_binary(const Exec&, Op, T* out, const T* a, const StridedShape& a_view, const T* b,
+                      const StridedShape& b_view, int64_t /*n*/) {
+  const std::vector<int64_t> shape(a_view.size, a_view.size + a_view.rank);
+  const std::vector<int64_t> a_strides(a_view.stride, a_view.stride + a_view.rank);
+  const std::vector<int64_t> b_strides(b_view.stride, b_view.stride + b_view.rank);
+  broadcast_binary(out, a, b, shape, a_strides, b_strides,
+                   [](T u, T v) { return Op::apply(u, v); });
 }
 
 // dst (through dst_strides) = src (through src_strides), converting; same shape.

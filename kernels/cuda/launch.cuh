@@ -47,17 +47,6 @@ inline int blocks_for(int64_t n, int threads = kThreads) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (n); \
        i += static_cast<int64_t>(blockDim.x) * gridDim.x)
 
-// Offset of linear (row-major) element `linear` of `s.size` under `s.stride`.
-__host__ __device__ inline int64_t strided_offset(const StridedShape& s, int64_t linear) {
-  int64_t offset = 0;
-  for (int d = s.rank - 1; d >= 0; --d) {
-    const int64_t idx = linear % s.size[d];
-    linear /= s.size[d];
-    offset += idx * s.stride[d];
-  }
-  return offset;
-}
-
 // Sum of `v` over the block; valid in thread 0. blockDim.x must be a multiple of 32, ≤ 1024.
 template <typename T>
 __device__ T block_sum(T v) {
