@@ -68,9 +68,9 @@ void cross_entropy_pixels(float* loss, float* weight, float* prob, const float* 
   });
 }
 
-void cross_entropy_backward(float* grad, const float* logits, const int64_t* target,
+void cross_entropy_backward(const Exec&, float* grad, const float* logits, const int64_t* target,
                             const float* class_weights, const cpu::ClassMapGeometry& g,
-                            int64_t ignore_index, const CrossEntropyScale& scale) {
+                            int64_t ignore_index, const cpu::CrossEntropyGradScale<float>& scale) {
   for_pixel_blocks(g, [&](int64_t n, int64_t s0, int64_t s1) {
     thread_local std::vector<float> e;
     float m[kBlock], total[kBlock], k[kBlock];
@@ -81,10 +81,7 @@ void cross_entropy_backward(float* grad, const float* logits, const int64_t* tar
     block_softmax_terms(m, total, e.data(), xn, g.c, g.s, s0, len);
     for (int64_t j = 0; j < len; ++j) {
       const int64_t i = n * g.s + s0 + j, y = target[i];
-      const float si = scale.keep && !scale.keep[i]
-                           ? 0.0f
-                           : (scale.per_pixel ? scale.per_pixel[i] : scale.uniform);
-      k[j] = y == ignore_index ? 0.0f : si * (class_weights ? class_weights[y] : 1.0f);
+      k[j] = y == ignore_index ? 0.0f : scale.at(i) * (class_weights ? class_weights[y] : 1.0f);
     }
     for (int64_t c = 0; c < g.c; ++c) {
       float* row = gn + c * g.s + s0;

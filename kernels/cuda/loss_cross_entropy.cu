@@ -230,35 +230,39 @@ OhemLayout ohem_layout(const cpu::ClassMapGeometry& g) {
 }  // namespace
 
 template <typename T>
-void cross_entropy_map(T* loss, const T* logits, const int64_t* target, const T* class_weights,
-                       const cpu::ClassMapGeometry& g, int64_t ignore_index, Stream stream) {
+void cross_entropy_map(const Exec& exec, T* loss, const T* logits, const int64_t* target,
+                       const T* class_weights, const cpu::ClassMapGeometry& g,
+                       int64_t ignore_index) {
   if (g.pixels() == 0) return;
-  RTSEG_LAUNCH(blocks_for(g.pixels()), kThreads, 0, stream, cross_entropy_map_kernel)
+  RTSEG_LAUNCH(blocks_for(g.pixels()), kThreads, 0, exec.stream, cross_entropy_map_kernel)
   (loss, logits, target, class_weights, ClassMap{g, ignore_index});
   check_launch("cross_entropy");
 }
 
-int64_t cross_entropy_reduce_workspace_bytes() { return reduce::partials_size(1, 2) * 8; }
-
-template <typename T>
-void cross_entropy_reduce(T* out, double* scale, const T* logits, const int64_t* target,
-                          const T* class_weights, const cpu::ClassMapGeometry& g,
-                          int64_t ignore_index, bool mean, void* workspace, Stream stream) {
-  reduce::run<2, reduce::Sum>(static_cast<double*>(workspace), 1, g.pixels(),
-                              LossAndWeight<T>{logits, target, class_weights, {g, ignore_index}},
-                              FinishMeanOrSum<T>{out, scale, mean}, stream, "cross_entropy");
+int64_t cross_entropy_reduce_workspace_bytes(const Exec&) {
+  return reduce::partials_size(1, 2) * 8;
 }
 
 template <typename T>
-int64_t ohem_workspace_bytes(const cpu::ClassMapGeometry& g) {
+void cross_entropy_reduce(const Exec& exec, T* out, double* scale, const T* logits,
+                          const int64_t* target, const T* class_weights,
+                          const cpu::ClassMapGeometry& g, int64_t ignore_index, bool mean,
+                          void* workspace) {
+  reduce::run<2, reduce::Sum>(static_cast<double*>(workspace), 1, g.pixels(),
+                              LossAndWeight<T>{logits, target, class_weights, {g, ignore_index}},
+                              FinishMeanOrSum<T>{out, scale, mean}, exec.stream, "cross_entropy");
+}
+
+template <typename T>
+int64_t ohem_workspace_bytes(const Exec&, const cpu::ClassMapGeometry& g, T) {
   return ohem_layout<T>(g).total;
 }
 
 template <typename T>
-void ohem_cross_entropy(T* out, T* key, T* threshold, double* scale, const T* logits,
-                        const int64_t* target, const T* class_weights,
+void ohem_cross_entropy(const Exec& exec, T* out, T* key, T* threshold, double* scale,
+                        const T* logits, const int64_t* target, const T* class_weights,
                         const cpu::ClassMapGeometry& g, int64_t ignore_index, int64_t min_kept,
-                        T thresh, void* workspace, int64_t workspace_bytes, Stream stream) {
+                        T thresh, void* workspace, int64_t workspace_bytes) {
   const OhemLayout l = ohem_layout<T>(g);
   RTSEG_CHECK(workspace_bytes >= l.total, "ohem_cross_entropy: workspace of {} bytes, need {}",
               workspace_bytes, l.total);
@@ -269,44 +273,44 @@ void ohem_cross_entropy(T* out, T* key, T* threshold, double* scale, const T* lo
   const ClassMap map{g, ignore_index};
   const int64_t n = g.pixels();
   if (n > 0) {
-    RTSEG_LAUNCH(blocks_for(n), kThreads, 0, stream, ohem_pixels_kernel)
+    RTSEG_LAUNCH(blocks_for(n), kThreads, 0, exec.stream, ohem_pixels_kernel)
     (loss, key, logits, target, class_weights, map);
     check_launch("ohem_cross_entropy");
     size_t scratch = static_cast<size_t>(l.sort_scratch_bytes);
     check(cub::DeviceRadixSort::SortKeys(base + l.sort_scratch, scratch, key, sorted,
                                          static_cast<int>(n), 0, static_cast<int>(sizeof(T) * 8),
-                                         stream),
+                                         exec.stream),
           "ohem_cross_entropy: sort");
   }
-  RTSEG_LAUNCH(1, 1, 0, stream, ohem_threshold_kernel)(threshold, sorted, n, min_kept, thresh);
+  RTSEG_LAUNCH(1, 1, 0, exec.stream, ohem_threshold_kernel)(threshold, sorted, n, min_kept, thresh);
   check_launch("ohem_cross_entropy: threshold");
   reduce::run<2, reduce::Sum>(partials, 1, n, KeptLoss<T>{loss, key, threshold, target, map},
-                              FinishKeptMean<T>{out, scale}, stream, "ohem_cross_entropy");
+                              FinishKeptMean<T>{out, scale}, exec.stream, "ohem_cross_entropy");
 }
 
 template <typename T>
-void cross_entropy_backward(T* grad, const T* logits, const int64_t* target, const T* class_weights,
-                            const cpu::ClassMapGeometry& g, int64_t ignore_index,
-                            const CrossEntropyGradScale<T>& scale, Stream stream) {
+void cross_entropy_backward(const Exec& exec, T* grad, const T* logits, const int64_t* target,
+                            const T* class_weights, const cpu::ClassMapGeometry& g,
+                            int64_t ignore_index, const CrossEntropyGradScale<T>& scale) {
   if (g.pixels() == 0) return;
-  RTSEG_LAUNCH(blocks_for(g.pixels()), kThreads, 0, stream, cross_entropy_backward_kernel)
+  RTSEG_LAUNCH(blocks_for(g.pixels()), kThreads, 0, exec.stream, cross_entropy_backward_kernel)
   (grad, logits, target, class_weights, ClassMap{g, ignore_index}, scale);
   check_launch("cross_entropy backward");
 }
 
-#define RTSEG_INSTANTIATE_CROSS_ENTROPY(T)                                                      \
-  template void cross_entropy_map<T>(T*, const T*, const int64_t*, const T*,                    \
-                                     const cpu::ClassMapGeometry&, int64_t, Stream);            \
-  template void cross_entropy_reduce<T>(T*, double*, const T*, const int64_t*, const T*,        \
-                                        const cpu::ClassMapGeometry&, int64_t, bool, void*,     \
-                                        Stream);                                                \
-  template int64_t ohem_workspace_bytes<T>(const cpu::ClassMapGeometry&);                       \
-  template void ohem_cross_entropy<T>(T*, T*, T*, double*, const T*, const int64_t*, const T*,  \
-                                      const cpu::ClassMapGeometry&, int64_t, int64_t, T, void*, \
-                                      int64_t, Stream);                                         \
-  template void cross_entropy_backward<T>(T*, const T*, const int64_t*, const T*,               \
-                                          const cpu::ClassMapGeometry&, int64_t,                \
-                                          const CrossEntropyGradScale<T>&, Stream);
+#define RTSEG_INSTANTIATE_CROSS_ENTROPY(T)                                                         \
+  template void cross_entropy_map<T>(const Exec&, T*, const T*, const int64_t*, const T*,          \
+                                     const cpu::ClassMapGeometry&, int64_t);                       \
+  template void cross_entropy_reduce<T>(const Exec&, T*, double*, const T*, const int64_t*,        \
+                                        const T*, const cpu::ClassMapGeometry&, int64_t, bool,     \
+                                        void*);                                                    \
+  template int64_t ohem_workspace_bytes<T>(const Exec&, const cpu::ClassMapGeometry&, T);          \
+  template void ohem_cross_entropy<T>(const Exec&, T*, T*, T*, double*, const T*, const int64_t*,  \
+                                      const T*, const cpu::ClassMapGeometry&, int64_t, int64_t, T, \
+                                      void*, int64_t);                                             \
+  template void cross_entropy_backward<T>(const Exec&, T*, const T*, const int64_t*, const T*,     \
+                                          const cpu::ClassMapGeometry&, int64_t,                   \
+                                          const CrossEntropyGradScale<T>&);
 RTSEG_INSTANTIATE_CROSS_ENTROPY(float)
 RTSEG_INSTANTIATE_CROSS_ENTROPY(double)
 
