@@ -65,11 +65,6 @@ void set_cpu_backend(Backend b) {
   cpu_backend_slot().store(b, std::memory_order_relaxed);
 }
 
-void for_cpu_ranges(Backend backend, int64_t n, int64_t grain,
-                    const std::function<void(int64_t, int64_t)>& body) {
-  cpu_exec(backend).for_ranges(n, grain, body);
-}
-
 cpu::Exec cpu_exec(Backend backend) {
   cpu::Exec exec;
 #ifdef RTSEG_HAVE_CPU_FAST

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 
 #include "core/device.h"
 #include "core/dtype.h"
@@ -40,13 +39,6 @@ class CpuBackendGuard {
  private:
   Backend previous_;
 };
-
-// Runs body(begin, end) over [0, n): in one call on the reference backend, in shape-fixed chunks
-// of `grain` items on the fast backend's pool. For reference kernels whose work splits into
-// independent items (channels, planes, rows) with unchanged results: the fast backend runs them
-// as they are, in parallel.
-void for_cpu_ranges(Backend backend, int64_t n, int64_t grain,
-                    const std::function<void(int64_t, int64_t)>& body);
 
 // Threads of the fast CPU backend: RTSEG_NUM_THREADS, else one per core; results are the same
 // bits for any count. 1 where the fast backend is not built.

@@ -157,11 +157,4 @@ void strided_copy(Dst* dst, const std::vector<int64_t>& dst_strides, const Src* 
                });
 }
 
-// body(begin, end) over [0, n) in shape-fixed chunks: the contiguous elementwise kernels of the
-// reference, run on the pool.
-template <typename Body>
-void parallel_elements(int64_t n, Body body) {
-  parallel_ranges(n, kElementwiseGrain, body);
-}
-
 }  // namespace rtseg::cpu_fast
